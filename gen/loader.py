@@ -1,0 +1,192 @@
+"""Read envs.toml into an :class:`~gen.models.EnvsFile`, turning every failure into an InputError.
+
+This is the parse half of the parse/execute split: nothing here knows about jobs or YAML.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from gen.errors import InputError
+from gen.models import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep
+
+# A generous ceiling: real envs files are a few KB; a 5,000-environment monorepo file is about 2 MB.
+MAX_BYTES = 32 * 1024 * 1024
+
+_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file, or raise InputError saying plainly why not."""
+    try:
+        if path.is_dir():
+            raise InputError("is a directory, not a file", file=path, hint="pass the path of envs.toml")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise InputError(f"file is too large ({size} bytes, limit {MAX_BYTES})", file=path)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found", file=path, hint="check the path, or run `cigen init`") from None
+    except PermissionError:
+        raise InputError("permission denied while reading", file=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
+    if b"\x00" in data:
+        raise InputError("is a binary file, not TOML text", file=path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path) from None
+    return text.removeprefix("\ufeff")
+
+
+def parse_toml(text: str, path: Path) -> dict[str, Any]:
+    """Parse TOML text; syntax errors carry line and column."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = _TOML_POS.search(msg)
+        line = column = None
+        if m:
+            line, column = int(m.group(1)), int(m.group(2))
+            msg = msg[: m.start()].strip()
+        raise InputError(f"TOML syntax error: {msg}", file=path, line=line, column=column) from None
+    except RecursionError:
+        raise InputError("TOML is nested too deeply", file=path) from None
+
+
+def load(path: Path) -> EnvsFile:
+    """Read, parse and validate an envs file.
+
+    Args:
+        path: The envs.toml to read.
+
+    Returns:
+        The validated model (defaults not yet applied; see :func:`gen.plan.build_plan`).
+
+    Raises:
+        InputError: for any problem, naming the file and the dotted key.
+    """
+    data = parse_toml(read_text(path), path)
+    return validate(data, path)
+
+
+def validate(data: dict[str, Any], path: Path) -> EnvsFile:
+    """Validate parsed TOML data against the models."""
+    try:
+        return EnvsFile.model_validate(data)
+    except ValidationError as exc:
+        raise _convert(exc, data, path) from None
+    except RecursionError:
+        raise InputError("data is nested too deeply", file=path) from None
+
+
+# --------------------------------------------------------------------------------------------------
+# pydantic error → one line
+
+
+def _clean_loc(loc: tuple[int | str, ...], data: Any, missing: bool) -> list[int | str]:
+    """Keep only the parts of a pydantic location that are real keys of the input.
+
+    pydantic inserts union member labels (``str``, ``list[str]``, tags) into locations; walking the
+    raw data tells real keys from those labels without knowing pydantic's naming.
+    """
+    out: list[int | str] = []
+    node = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif last and missing and isinstance(part, str) and isinstance(node, dict):
+            out.append(part)
+    return out
+
+
+def dotted(parts: list[int | str] | tuple[int | str, ...]) -> str:
+    """``["environments", "prod", "steps", 0]`` → ``environments.prod.steps.0`` (odd keys quoted)."""
+    out: list[str] = []
+    for p in parts:
+        s = str(p)
+        if isinstance(p, str) and not re.fullmatch(r"[A-Za-z0-9_-]+", s):
+            s = '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        out.append(s)
+    return ".".join(out)
+
+
+def _model_at(parts: list[int | str], data: Any) -> type[BaseModel] | None:
+    """The model whose keys are allowed at ``parts`` (for "did you mean")."""
+    if not parts:
+        return EnvsFile
+    head = parts[-1]
+    if len(parts) == 1 and head == "defaults":
+        return Defaults
+    if len(parts) == 2 and parts[0] == "environments":
+        return Environment
+    if head == "aws_auth":
+        return AwsAuth
+    if head == "auth":
+        return DockerAuth
+    if head in ("branches", "tags"):
+        return RefFilter
+    if len(parts) >= 2 and parts[-2] == "steps" and isinstance(head, int):
+        return RunStep
+    if head == "run":
+        return RunSpec
+    return None
+
+
+_TYPE_NAMES = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a boolean",
+    "dict": "a table",
+    "list": "an array",
+}
+
+
+def _type_of(value: Any) -> str:
+    name = type(value).__name__
+    return _TYPE_NAMES.get(name, name)
+
+
+def _convert(exc: ValidationError, data: dict[str, Any], path: Path) -> InputError:
+    errors = exc.errors()
+    # The most specific error is the one with the longest location; report it first.
+    err = max(errors, key=lambda e: len(e["loc"]))
+    etype = err["type"]
+    parts = _clean_loc(tuple(err["loc"]), data, missing=etype == "missing")
+    key = dotted(parts)
+    hint: str | None = None
+    if etype == "extra_forbidden":
+        message = "unknown key"
+        model = _model_at(parts[:-1], data)
+        if model is not None:
+            allowed = list(model.model_fields)
+            close = difflib.get_close_matches(str(parts[-1]), allowed, n=1)
+            hint = f'did you mean "{close[0]}"?' if close else "allowed keys: " + ", ".join(allowed)
+    elif etype == "missing":
+        message = "required key is missing"
+    elif etype == "step_shape":
+        message = str(err["msg"])
+        hint = 'e.g. "checkout", { run = "make test", name = "Unit tests" } or { save_cache = { … } }'
+    elif etype.endswith("_type") or etype in ("model_type", "model_attributes_type"):
+        expected = str(err["msg"]).removeprefix("Input should be ")
+        message = f"expected {expected}, got {_type_of(err.get('input'))}"
+    else:
+        message = str(err["msg"])
+    extra = len(errors) - 1
+    if extra:
+        message += f" (and {extra} more problem{'s' if extra > 1 else ''})"
+    return InputError(message, file=path, key=key or None, hint=hint)

@@ -1,0 +1,174 @@
+"""YAML-safe output of user values: the only way values reach the rendered text.
+
+Rules implemented (YAML 1.2 as ruamel.yaml reads it, and YAML 1.1 as PyYAML and CircleCI read it):
+
+* A string is written *plain* only when no reader could take it for anything else: it starts with a
+  letter, ``_``, ``$``, ``(`` or ``/``; uses printable ASCII; contains no ``": "``, ``" #"``, tab or line
+  break; does not end in ``:`` or a space; and is not a YAML 1.1/1.2 boolean or null word
+  (``yes``, ``no``, ``on``, ``off``, ``y``, ``n``, ``true``, ``false``, ``null``, …). Starting with a
+  letter rules out numbers, timestamps, ``.inf`` and ``~``.
+* Anything else is double-quoted, with ``\\``, ``"`` and every character YAML does not allow raw
+  (controls, DEL, C1, NEL, LS/PS, BOM, surrogates) escaped, so unicode text stays readable.
+* In block context, a multi-line string with one or no trailing newline, no tab or carriage return,
+  no trailing spaces and a non-blank first line is written as a ``|`` literal block, as people write
+  commands by hand; the others are double-quoted.
+
+The functions return :class:`YamlText`, which the Jinja environment's ``finalize`` hook demands of every
+``{{ … }}`` output, so a template cannot emit a raw user string by mistake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+
+class YamlText(str):
+    """Text already made safe for YAML output."""
+
+    __slots__ = ()
+
+
+_PLAIN = re.compile(r"[A-Za-z_$/(][\x20-\x7e]*")
+# A string starting with a digit is still plain-safe when it holds a letter that no YAML 1.1/1.2
+# number, timestamp or special float can contain (so ECR hosts like 1234….dkr.ecr… stay readable).
+_PLAIN_DIGIT = re.compile(r"[0-9][\x20-\x7e]*[g-np-suvwyG-NP-SUVWY][\x20-\x7e]*")
+_WORDS = frozenset(
+    "y n yes no on off true false null ~ = <<".split()
+)  # compared case-insensitively: over-quoting "yEs" is harmless
+_ALLOWED = re.compile(
+    "[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+
+
+def is_plain_safe(value: str) -> bool:
+    """Whether ``value`` can be written as a plain scalar and read back as the same string."""
+    return bool(
+        (_PLAIN.fullmatch(value) or _PLAIN_DIGIT.fullmatch(value))
+        and ": " not in value
+        and " #" not in value
+        and not value.endswith((":", " "))
+        and value.lower() not in _WORDS
+    )
+
+
+def _escape_char(ch: str) -> str:
+    if ch == "\\":
+        return "\\\\"
+    if ch == '"':
+        return '\\"'
+    if ch == "\n":
+        return "\\n"
+    if ch == "\t":
+        return "\\t"
+    if _ALLOWED.fullmatch(ch):
+        return ch
+    code = ord(ch)
+    if code <= 0xFF:
+        return f"\\x{code:02X}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04X}"
+    return f"\\U{code:08X}"
+
+
+def double_quoted(value: str) -> str:
+    """A YAML double-quoted scalar for ``value`` (one line; everything unsafe escaped)."""
+    if _PLAIN.fullmatch(value) and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return '"' + "".join(_escape_char(ch) for ch in value) + '"'
+
+
+def quote(value: Any) -> YamlText:
+    """A one-line YAML scalar for a string, bool, number or date (the ``q`` template filter)."""
+    if isinstance(value, YamlText):
+        return value
+    if isinstance(value, bool):
+        return YamlText("true" if value else "false")
+    if isinstance(value, int):
+        return YamlText(str(value))
+    if isinstance(value, float):
+        if math.isnan(value):
+            return YamlText(".nan")
+        if math.isinf(value):
+            return YamlText(".inf" if value > 0 else "-.inf")
+        return YamlText(repr(value))
+    if isinstance(value, dt.date | dt.time):
+        # TOML dates and times have no exact YAML 1.1/1.2 twin that both readers agree on: keep the text.
+        return YamlText(double_quoted(value.isoformat()))
+    if not isinstance(value, str):
+        raise TypeError(f"cannot write {type(value).__name__} as a YAML scalar")
+    return YamlText(value if is_plain_safe(value) else double_quoted(value))
+
+
+def _literal_ok(value: str) -> bool:
+    if "\n" not in value.rstrip("\n") or value.endswith("\n\n"):
+        return False
+    if "\r" in value or "\t" in value or value[:1] in (" ", "\n"):
+        return False
+    for line in value.rstrip("\n").split("\n"):
+        if line.endswith(" ") or not _all_allowed(line):
+            return False
+    return True
+
+
+def _all_allowed(text: str) -> bool:
+    return all(_ALLOWED.fullmatch(ch) and ch != "\t" for ch in text)
+
+
+def _scalar_block(value: Any, indent: int) -> str:
+    """A scalar in block context: a ``|`` literal when that reads better and is exact."""
+    if isinstance(value, str) and not isinstance(value, YamlText) and _literal_ok(value):
+        chomp = "" if value.endswith("\n") else "-"
+        pad = " " * (indent + 2)
+        body = "\n".join(pad + line if line else "" for line in value.rstrip("\n").split("\n"))
+        return f"|{chomp}\n{body}"
+    return quote(value)
+
+
+def block(value: Any, indent: int) -> YamlText:
+    """Block YAML for a mapping or list, every line indented by ``indent`` spaces (the ``yaml`` filter).
+
+    Scalars are written by :func:`quote`, or as literal blocks in block context.
+    """
+    return YamlText("\n".join(_lines(value, indent)))
+
+
+def _lines(value: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    if isinstance(value, Mapping):
+        if not value:
+            return [pad + "{}"]
+        out: list[str] = []
+        for k, v in value.items():
+            out.extend(_entry(pad + quote(str(k)) + ":", v, indent))
+        return out
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if not value:
+            return [pad + "[]"]
+        out = []
+        for item in value:
+            sub = _lines(item, indent + 2) if _is_collection(item) and item else None
+            if sub is None:
+                out.append(pad + "- " + _scalar_block(item, indent) if not _is_collection(item)
+                           else pad + "- " + ("{}" if isinstance(item, Mapping) else "[]"))
+            else:
+                # The first line of the nested block moves up beside the dash.
+                out.append(pad + "- " + sub[0][indent + 2:])
+                out.extend(sub[1:])
+        return out
+    return [pad + _scalar_block(value, indent - 2)]
+
+
+def _entry(head: str, value: Any, indent: int) -> list[str]:
+    if _is_collection(value) and value:
+        return [head, *_lines(value, indent + 2)]
+    if _is_collection(value):
+        return [head + (" {}" if isinstance(value, Mapping) else " []")]
+    return [head + " " + _scalar_block(value, indent)]
+
+
+def _is_collection(value: Any) -> bool:
+    return isinstance(value, Mapping) or (isinstance(value, Sequence) and not isinstance(value, str))
