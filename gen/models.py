@@ -162,3 +162,9 @@ class EnvsFile(_Strict):
     workflow: str = Field("main", description="Workflow name.")
     defaults: Defaults | None = None
     environments: dict[str, Environment] = Field(description="The environments, in the order jobs are listed.")
+    allow_secrets: list[str] = Field(
+        default_factory=list,
+        description="Exact texts the secret guard must let through because they are not credentials "
+        "(e.g. a documentation example key); nothing else is exempt.",
+        examples=[["AKIAIOSFODNN7EXAMPLE"]],
+    )

@@ -25,6 +25,7 @@ from gen.filters import (
     to_map,
 )
 from gen.models import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep
+from gen.secrets import check_secrets
 
 ENV_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 # CircleCI job and workflow names as its schema admits them in `requires`.
@@ -383,6 +384,8 @@ def build_plan(envs: EnvsFile, path: Path) -> Plan:
         InputError: naming the dotted key of the first problem found.
     """
     ctx = _Ctx(path)
+    # Secrets first: a credential is refused whatever else is wrong with the file (gen/secrets.py).
+    check_secrets(envs.model_dump(exclude_none=True), envs.allow_secrets, path)
     if not JOB_NAME.fullmatch(envs.workflow):
         raise ctx.fail("workflow", f"{envs.workflow!r} is not a workflow name",
                        "letters, digits, _ and -, starting with a letter")
