@@ -34,7 +34,8 @@ def read_text(path: Path) -> str:
     except FileNotFoundError:
         raise InputError("file not found", file=path, hint="check the path, or run `cigen init`") from None
     except PermissionError:
-        raise InputError("permission denied while reading", file=path) from None
+        raise InputError("permission denied while reading", file=path,
+                         hint="make the file readable by this user") from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
     if b"\x00" in data:
@@ -42,7 +43,7 @@ def read_text(path: Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path) from None
+        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path, hint="save it as UTF-8") from None
     return text.removeprefix("\ufeff")
 
 
@@ -163,8 +164,10 @@ def _type_of(value: Any) -> str:
 
 def _convert(exc: ValidationError, data: dict[str, Any], path: Path) -> InputError:
     errors = exc.errors()
-    # The most specific error is the one with the longest location; report it first.
-    err = max(errors, key=lambda e: len(e["loc"]))
+    # The most specific error is the one with the longest location; report it first. At equal depth an
+    # unknown key wins: a misspelt key also makes the key it was meant to be "missing", and "did you
+    # mean" is the message that says how to fix both.
+    err = max(errors, key=lambda e: (len(e["loc"]), e["type"] == "extra_forbidden"))
     etype = err["type"]
     parts = _clean_loc(tuple(err["loc"]), data, missing=etype == "missing")
     key = dotted(parts)
@@ -178,6 +181,16 @@ def _convert(exc: ValidationError, data: dict[str, Any], path: Path) -> InputErr
             hint = f'did you mean "{close[0]}"?' if close else "allowed keys: " + ", ".join(allowed)
     elif etype == "missing":
         message = "required key is missing"
+        if key == "environments":
+            hint = "add at least one [environments.<name>] table"
+    elif etype == "literal_error":
+        expected = str(err["ctx"]["expected"]) if "ctx" in err else str(err["msg"])
+        value = err.get("input")
+        message = f"expected {expected}, got {_type_of(value)}"
+        if isinstance(value, str):
+            message += f" {value!r}"
+        else:
+            hint = "write the value as a quoted string"
     elif etype == "step_shape":
         message = str(err["msg"])
         hint = 'e.g. "checkout", { run = "make test", name = "Unit tests" } or { save_cache = { … } }'
