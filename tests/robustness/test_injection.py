@@ -2,13 +2,17 @@
 back — as YAML 1.2 (ruamel.yaml) and as YAML 1.1 (PyYAML, like CircleCI) — as exactly the data the model
 implies, Jinja syntax in values is never evaluated, and version 2.1 output passes CircleCI's schema.
 
-Default run: CIGEN_PROPERTY_EXAMPLES (300) examples. The long run (README, "Robustness"):
+Default run: CIGEN_PROPERTY_EXAMPLES (200) examples of the main property, half and a quarter as many
+of the other two. The long run (README, "Robustness"):
 ``CIGEN_PROPERTY_EXAMPLES=100000 .venv/bin/python -m pytest tests/robustness/test_injection.py``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import tomllib
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +38,10 @@ from gen.plan import Filters, Plan, build_plan
 from gen.render import render_plan
 from gen.secrets import find_secrets
 
-PROPERTY = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-)
+_HEALTH = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+PROPERTY = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=_HEALTH)
+PROPERTY_HALF = settings(max_examples=max(EXAMPLES // 2, 1), deadline=None, suppress_health_check=_HEALTH)
+PROPERTY_QUARTER = settings(max_examples=max(EXAMPLES // 4, 1), deadline=None, suppress_health_check=_HEALTH)
 
 # Valid-looking models cigen refuses for a documented reason: not injection failures, so not counted.
 # Anything else raised from a generated model fails the test.
@@ -91,7 +94,19 @@ def check_rendered(data: dict[str, Any], source: str = "envs.toml", schema: bool
     # The header is comments only, whatever the file name: every line before `version:` starts with '#'.
     head = text.split("\nversion:")[0]
     assert all(line.startswith("#") for line in head.splitlines()), head
+    _progress(schema)
     return text
+
+
+_PASSED: Counter[str] = Counter()
+
+
+def _progress(schema: bool) -> None:
+    """Count passing examples; with CIGEN_PROPERTY_PROGRESS=FILE, write the counts there (long runs)."""
+    _PASSED["schema-checked" if schema else "free passthrough"] += 1
+    target = os.environ.get("CIGEN_PROPERTY_PROGRESS")
+    if target and sum(_PASSED.values()) % 500 == 0:
+        Path(target).write_text(json.dumps(dict(_PASSED)) + "\n")
 
 
 _JINJA_ENV = {"version": "2.1", "filters": "expression", "environments": {"yes": {
@@ -109,13 +124,13 @@ def test_rendered_config_is_exactly_the_model(data: dict[str, Any]) -> None:
     check_rendered(data)
 
 
-@PROPERTY
+@PROPERTY_HALF
 @given(envs_models(schema_valid=False))
 def test_passthrough_steps_carry_any_toml_value_exactly(data: dict[str, Any]) -> None:
     check_rendered(data, schema=False)
 
 
-@PROPERTY
+@PROPERTY_QUARTER
 @given(envs_models(), hostile_text(1).filter(lambda s: "/" not in s and "\x00" not in s))
 def test_envs_file_name_stays_in_the_header_comment(data: dict[str, Any], name: str) -> None:
     check_rendered(data, source=name)
