@@ -43,7 +43,8 @@ def read_text(path: Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path, hint="save it as UTF-8") from None
+        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path,
+                         hint="save it as UTF-8") from None
     return text.removeprefix("\ufeff")
 
 
@@ -188,7 +189,11 @@ def _convert(exc: ValidationError, data: dict[str, Any], path: Path) -> InputErr
         value = err.get("input")
         message = f"expected {expected}, got {_type_of(value)}"
         if isinstance(value, str):
-            message += f" {value!r}"
+            from gen.secrets import scan_text  # here: gen.secrets imports this module
+
+            # Echo a short wrong word back, never anything that could be a credential.
+            if len(value) <= 40 and not any(scan_text(value)):
+                message += f" {value!r}"
         else:
             hint = "write the value as a quoted string"
     elif etype == "step_shape":

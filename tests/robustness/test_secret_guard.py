@@ -183,3 +183,12 @@ def test_examples_are_clean() -> None:
 
     for envs in sorted((REPO / "examples").glob("*/envs.toml")):
         assert find_secrets(tomllib.loads(envs.read_text())) == [], envs
+
+
+def test_a_wrong_literal_is_not_echoed_when_it_looks_like_a_secret() -> None:
+    # Model validation runs before the guard, so its messages must not print a credential either.
+    steps = [{"run": {"command": "make", "when": AWS_KEY_ID}}]
+    with pytest.raises(InputError) as info:
+        validate(tomllib.loads(to_toml({"environments": {"a": _base_env(steps=steps)}})), Path("envs.toml"))
+    assert "expected 'always', 'on_success' or 'on_fail', got a string" in info.value.message
+    assert AWS_KEY_ID not in info.value.one_line()
