@@ -144,7 +144,7 @@ def scan_text(value: str) -> Iterator[tuple[str, str, int]]:
         if _DIGEST_PREFIX.search(value[: m.start()]):
             continue
         if _random_looking(m.group(0)):
-            yield "a secret-like random string", m.group(0), m.start()
+            yield "a random secret such as an AWS secret access key", m.group(0), m.start()
 
 
 def _walk(node: Any, key: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
@@ -187,13 +187,16 @@ def find_secrets(data: Mapping[str, Any], allow: Sequence[str] = ()) -> list[Fin
     return out
 
 
-def mask(text: str) -> str:
+_PREFIXED_KINDS = frozenset(kind for kind, _ in _RULES)
+
+
+def mask(text: str, kind: str) -> str:
     """Describe flagged text without revealing it, e.g. ``AKIA… 20 characters``.
 
-    Only long texts show their first four characters (a key prefix such as ``AKIA`` or ``ghp_``); a
-    short one, such as a password in a URL, shows nothing of itself.
+    Only the shapes that start with a public prefix (``AKIA``, ``ghp_``, ``-----``, …) show their first
+    four characters; a random secret, a password or a bearer token shows nothing of itself.
     """
-    head = f"{text[:4]}… " if len(text) >= 20 else ""
+    head = f"{text[:4]}… " if kind in _PREFIXED_KINDS else ""
     return f"{head}{len(text)} characters"
 
 
@@ -217,7 +220,7 @@ def check_secrets(data: Mapping[str, Any], allow: Sequence[str], path: str | Pat
     tail = f" (and {more} more finding{'s' if more > 1 else ''})" if more else ""
     what = "a key of this table" if first.in_key else "this"
     raise InputError(
-        f"{what} looks like {first.kind} ({mask(first.text)} at character {first.start + 1}); "
+        f"{what} looks like {first.kind} ({mask(first.text, first.kind)} at character {first.start + 1}); "
         f"a credential must never be written into config.yml{tail}",
         file=path,
         key=first.key or None,
