@@ -163,6 +163,15 @@ def _type_of(value: Any) -> str:
     return _TYPE_NAMES.get(name, name)
 
 
+def _masked(key: str) -> str:
+    """Hide any credential-looking part of a dotted key (the secret guard runs after validation)."""
+    from gen.secrets import scan_text  # here: gen.secrets imports this module
+
+    for _, text, _ in scan_text(key):
+        key = key.replace(text, "<secret>")
+    return key
+
+
 def _convert(exc: ValidationError, data: dict[str, Any], path: Path) -> InputError:
     errors = exc.errors()
     # The most specific error is the one with the longest location; report it first. At equal depth an
@@ -171,7 +180,7 @@ def _convert(exc: ValidationError, data: dict[str, Any], path: Path) -> InputErr
     err = max(errors, key=lambda e: (len(e["loc"]), e["type"] == "extra_forbidden"))
     etype = err["type"]
     parts = _clean_loc(tuple(err["loc"]), data, missing=etype == "missing")
-    key = dotted(parts)
+    key = _masked(dotted(parts))
     hint: str | None = None
     if etype == "extra_forbidden":
         message = "unknown key"

@@ -192,3 +192,10 @@ def test_a_wrong_literal_is_not_echoed_when_it_looks_like_a_secret() -> None:
         validate(tomllib.loads(to_toml({"environments": {"a": _base_env(steps=steps)}})), Path("envs.toml"))
     assert "expected 'always', 'on_success' or 'on_fail', got a string" in info.value.message
     assert AWS_KEY_ID not in info.value.one_line()
+
+
+def test_an_unknown_key_that_is_a_credential_is_not_echoed() -> None:
+    with pytest.raises(InputError) as info:
+        validate(tomllib.loads(to_toml({AWS_KEY_ID: "x", "environments": {}})), Path("envs.toml"))
+    assert info.value.key == "<secret>"
+    assert AWS_KEY_ID not in info.value.one_line()
