@@ -386,6 +386,10 @@ def build_plan(envs: EnvsFile, path: Path) -> Plan:
     if not JOB_NAME.fullmatch(envs.workflow):
         raise ctx.fail("workflow", f"{envs.workflow!r} is not a workflow name",
                        "letters, digits, _ and -, starting with a letter")
+    if envs.workflow == "version":
+        # `workflows.version` is a key of its own in CircleCI configs (required in version 2).
+        raise ctx.fail("workflow", '"version" cannot name a workflow: CircleCI reads workflows.version as a key',
+                       'choose another name, e.g. workflow = "main"')
     if envs.version == "2" and envs.filters == "expression":
         raise ctx.fail("filters", 'expression filters need version = "2.1"',
                        'set filters = "map" for version 2, or version = "2.1"')

@@ -51,6 +51,8 @@ CASES = {
     "map-not-expressible": (f'filters = "map"\n[environments.a]\n{OK_ENV}branches = {{ ignore = "/^a.*/" }}\n'
                             f"[environments.b]\n{OK_ENV}branches = {{ ignore = '/^b.*/' }}\nrequires = ['a']\n",
                             "environments.a", "map filters cannot express", 'filters = "expression"'),
+    "workflow-named-version": (f'workflow = "version"\n[environments.staging]\n{OK_ENV}', "workflow",
+                               "cannot name a workflow", ""),
     "no-steps": (f'[environments.staging]\nimage = "{ECR}"\n{KEYS}\n', "environments.staging.steps",
                  "no steps", ""),
     "bad-step-shape": (f'[environments.staging]\nimage = "{ECR}"\n{KEYS}\nsteps = [1]\n',
