@@ -583,6 +583,32 @@ def regex_of(body: str) -> Lang:
     return Regex(body)
 
 
+def constructs(body: str) -> frozenset[str]:
+    """Return the names of the parse-tree operations a regex uses (``ASSERT``, ``GROUPREF`` …).
+
+    Raises:
+        re.error: the regex does not compile.
+
+    """
+    found: set[str] = set()
+    stack: list[Any] = [sre_parse.parse(body, re.ASCII).data]
+    while stack:
+        items = stack.pop()
+        for op, av in items:
+            found.add(str(op))
+            if op is _C.AT:
+                found.add(str(av))
+            if isinstance(av, tuple | list):
+                for x in av:
+                    if isinstance(x, sre_parse.SubPattern):
+                        stack.append(x.data)
+                    elif isinstance(x, list):
+                        stack.extend(y.data for y in x if isinstance(y, sre_parse.SubPattern))
+            if isinstance(av, sre_parse.SubPattern):
+                stack.append(av.data)
+    return frozenset(found)
+
+
 def exact(name: str) -> Lang:
     """Return the set of the one name ``name``."""
     return Exact(name)
