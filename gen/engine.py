@@ -895,7 +895,7 @@ def graph_problems(wf: Workflow) -> list[Problem]:
     for wj in wf.jobs:
         if wj.name in seen and not wj.matrix:
             out.append(Problem("duplicate-job", wj.path, f"{wj.name!r} appears twice in workflow "
-                               f"{wf.name!r}; give one of them a different name:"))
+                               f"{wf.name!r}; give one of the entries its own name: parameter"))
         seen.setdefault(wj.name, wj)
     known = set(seen) | {wj.job for wj in wf.jobs}
     for wj in wf.jobs:
