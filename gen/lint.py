@@ -49,7 +49,6 @@ Severity = Literal["error", "warning"]
 
 #: rule id → (severity, what it means). The README's table is this one.
 RULES: dict[str, tuple[Severity, str]] = {
-    "yaml-syntax": ("error", "the file is not YAML (reported as bad input, exit 2)"),
     "config-version": ("error", "no top-level `version`, or not 2 / 2.1"),
     "config-structure": ("error", "workflows, jobs or a workflow job entry has the wrong shape"),
     "undefined-job": ("error", "a workflow runs a job that `jobs:` does not define"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gen.cli import app
+from gen.lint import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "lint"
@@ -187,3 +189,9 @@ def test_render_leaves_the_existing_config_untouched_when_its_output_fails_lint(
     assert len(r.stderr.splitlines()) == 1
     assert config.read_bytes() == b"# hand-tuned\nversion: 2.1\n"
     assert config.stat().st_mtime_ns == before
+
+
+def test_readme_documents_every_lint_rule_with_its_severity() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    documented = dict(re.findall(r"^\| `([a-z0-9.-]+)` \| (error|warning) \|", readme, re.MULTILINE))
+    assert documented == {rule: severity for rule, (severity, _) in RULES.items()}
