@@ -46,9 +46,9 @@ def check_rendered(text: str, envs_path: Path) -> Any:
     """
     from gen.errors import OutputError
     from gen.lint import lint_data
-    from gen.render import parse_yaml
+    from gen.render import parsed
 
-    data = parse_yaml(text)
+    data = parsed(text)
     errors = [f for f in lint_data(data) if f.severity == "error"]
     if errors:
         first = errors[0]

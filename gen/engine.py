@@ -50,6 +50,7 @@ import difflib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from gen import regexlang as rl
@@ -392,6 +393,7 @@ class _Parser:
         raise ExprSyntaxError(f"expected an expression at column {tok.pos + 1}, found {what}")
 
 
+@lru_cache(maxsize=1024)
 def parse_expression(text: str) -> Expr:
     """Parse a CircleCI expression (the whole grammar above).
 
@@ -1094,6 +1096,8 @@ def _explain_workflow(wf: Workflow, config: Config, event: Event, file: str | No
             result[name] = Verdict(wf.name, name, wj.approval, "skipped", "filtered",
                                    "filtered: " + _describe_filters(f, event, False))
             continue
+        # CircleCI drops required jobs that do not run from `requires`; a job none of whose required
+        # jobs run is skipped (CircleCI forum, "Jobs Run if a Required Job is Filtered").
         ups = edges[name]
         running = [u for u in ups if status[u] != "skipped"]
         if ups and not running:
