@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -61,8 +61,8 @@ RULES: dict[str, tuple[Severity, str]] = {
     "expression-needs-2.1": ("error", "expression filters in a `version: 2` config"),
     "tags-never-run": ("error", "a job admits tags, but none of the jobs it requires admits any of them"),
     "approval-no-tags": ("error", "an approval job admits no tag while a job behind it admits tags"),
-    "approval-bypassed": ("error", "an approval job is filtered out where another required job runs, "
-                          "so the job behind it runs without approval"),
+    "approval-bypassed": ("error", "an approval job does not run where another required job does, so "
+                          "CircleCI drops it from requires and the job behind it runs without approval"),
     "literal-secret": ("error", "a credential in aws_auth/auth that is not a $VARIABLE reference"),
     "aws-key-id": ("error", "an AWS access key id (AKIA…/ASIA…) anywhere in the file"),
     "secret-like": ("error", "a 40-character secret-access-key-like string anywhere in the file"),
@@ -389,33 +389,72 @@ def _check_expression_names(c: _Collector, path: YamlPath, e: Expr) -> None:
                     pass
 
 
+class _Flow:
+    """The names each job of one workflow admits, runs for, and runs for behind an approval.
+
+    ``runs``: admitted, and (with requires) at least one required job runs. ``gated``: runs, and is
+    an approval job or has a running required job that is gated (so it waits for an approval).
+    None means "cannot be computed" (a filter cigen cannot evaluate or analyse).
+    """
+
+    def __init__(self, wf: Workflow, filters: Mapping[tuple[str, str], Filter]) -> None:
+        self.wf = wf
+        self.filters = filters
+        self.by_name = {wj.name: wj for wj in wf.jobs}
+        alias = {wj.job: wj.name for wj in wf.jobs}
+        self.ups = {wj.name: list(dict.fromkeys(r.name if r.name in self.by_name else alias[r.name]
+                                                for r in wj.requires)) for wj in wf.jobs}
+        self.memo: dict[tuple[str, str, Kind], rl.Lang | None] = {}
+
+    def admitted(self, name: str, kind: Kind) -> rl.Lang | None:
+        key = ("admitted", name, kind)
+        if key not in self.memo:
+            f = self.filters.get((self.wf.name, name))
+            self.memo[key] = f.language(kind) if f is not None else None
+        return self.memo[key]
+
+    def runs(self, name: str, kind: Kind) -> rl.Lang | None:
+        key = ("runs", name, kind)
+        if key not in self.memo:
+            own = self.admitted(name, kind)
+            ups = [self.runs(u, kind) for u in self.ups[name]]
+            if own is None or None in ups:
+                self.memo[key] = None
+            else:
+                self.memo[key] = rl.inter(own, rl.union(*(u for u in ups if u is not None))) if ups else own
+        return self.memo[key]
+
+    def gated(self, name: str, kind: Kind) -> rl.Lang | None:
+        key = ("gated", name, kind)
+        if key not in self.memo:
+            mine = self.runs(name, kind)
+            ups = [self.gated(u, kind) for u in self.ups[name]]
+            if mine is None or None in ups:
+                self.memo[key] = None
+            elif self.by_name[name].approval:
+                self.memo[key] = mine
+            else:
+                self.memo[key] = rl.inter(mine, rl.union(*(u for u in ups if u is not None)))
+        return self.memo[key]
+
+
 def _check_flow(c: _Collector, wf: Workflow, filters: Mapping[tuple[str, str], Filter]) -> None:
     """Tags a job admits that the jobs it requires do not; approval jobs that are filtered out."""
-    by_name = {wj.name: wj for wj in wf.jobs}
-    alias = {wj.job: wj.name for wj in wf.jobs}
-    langs: dict[tuple[str, Kind], rl.Lang | None] = {}
-
-    def lang(name: str, kind: Kind) -> rl.Lang | None:
-        key = (name, kind)
-        if key not in langs:
-            f = filters.get((wf.name, name))
-            langs[key] = f.language(kind) if f is not None else None
-        return langs[key]
-
+    flow = _Flow(wf, filters)
     reported: set[tuple[str, str]] = set()
     for wj in wf.jobs:
-        ups = list(dict.fromkeys(r.name if r.name in by_name else alias[r.name] for r in wj.requires))
+        ups = flow.ups[wj.name]
         if not ups:
             continue
         try:
-            _check_bypass(c, wj, ups, by_name, lang, reported)
-            _check_tags(c, wj, ups, by_name, lang, reported)
-        except rl.Unsupported:
+            _check_bypass(c, wj, flow, reported)
+            _check_tags(c, wj, ups, flow.by_name, flow.admitted, reported)
+        except (rl.Unsupported, RecursionError):
             continue
 
 
 def _check_tags(c: _Collector, wj: WorkflowJob, ups: list[str], by_name: Mapping[str, WorkflowJob],
-                lang: Any, reported: set[tuple[str, str]]) -> None:
+                lang: Callable[[str, Kind], rl.Lang | None], reported: set[tuple[str, str]]) -> None:
     mine = lang(wj.name, "tag")
     up_langs = [lang(u, "tag") for u in ups]
     if mine is None or None in up_langs:
@@ -423,7 +462,7 @@ def _check_tags(c: _Collector, wj: WorkflowJob, ups: list[str], by_name: Mapping
     sample = rl.example(mine)
     if sample is None:
         return
-    upstream = rl.union(*up_langs)
+    upstream = rl.union(*(u for u in up_langs if u is not None))
     if rl.is_empty(rl.inter(mine, upstream)):
         holds = [u for u in ups if by_name[u].approval]
         if holds and len(holds) == len(ups):
@@ -447,32 +486,41 @@ def _check_tags(c: _Collector, wj: WorkflowJob, ups: list[str], by_name: Mapping
               f"admits: CircleCI does not run {wj.name} for it")
 
 
-def _check_bypass(c: _Collector, wj: WorkflowJob, ups: list[str], by_name: Mapping[str, WorkflowJob],
-                  lang: Any, reported: set[tuple[str, str]]) -> None:
-    """Report approval jobs filtered out where another required job runs (dropped from requires)."""
-    holds = [u for u in ups if by_name[u].approval]
-    others = [u for u in ups if not by_name[u].approval]
+def _check_bypass(c: _Collector, wj: WorkflowJob, flow: _Flow, reported: set[tuple[str, str]]) -> None:
+    """Report a job that requires an approval job but can run with no approval at all.
+
+    CircleCI drops a required job that does not run from ``requires``: when the approval job is
+    filtered out (or skipped) and another required job runs, the job runs without approval.
+    """
+    ups = flow.ups[wj.name]
+    holds = [u for u in ups if flow.by_name[u].approval]
+    others = [u for u in ups if not flow.by_name[u].approval]
     if not holds or not others or wj.approval:
-        return
+        return  # with only approval jobs required, running at all means running behind one
     for kind in ("branch", "tag"):
         k: Kind = "branch" if kind == "branch" else "tag"
-        mine = lang(wj.name, k)
-        other = [lang(u, k) for u in others]
-        if mine is None or None in other:
+        runs, gated = flow.runs(wj.name, k), flow.gated(wj.name, k)
+        if runs is None or gated is None:
             continue
+        name = rl.example(rl.difference(runs, gated))
+        if name is None:
+            continue
+        at = rl.exact(name)
+        running = [u for u in others if not rl.is_empty(rl.inter(at, flow.runs(u, k) or rl.NO_NAME))]
         for h in holds:
-            hl = lang(h, k)
-            if hl is None:
+            if (h, kind) in reported:
                 continue
-            bypass = rl.example(rl.inter(mine, rl.union(*other), rl.compl(hl)))
-            if bypass is None or (h, f"bypass-{kind}") in reported:
-                continue
-            reported.add((h, f"bypass-{kind}"))
-            rule = "approval-no-tags" if k == "tag" and rl.is_empty(hl) else "approval-bypassed"
-            c.add(rule, by_name[h].path,
-                  f"on {kind} {_q(bypass)} approval job {h} is filtered out while {', '.join(others)} runs, "
-                  f"so CircleCI drops it from {wj.name}'s requires and {wj.name} runs without approval; "
-                  f"give {h} the {kind} filters of {wj.name}")
+            reported.add((h, kind))
+            hl = flow.admitted(h, k)
+            filtered = hl is not None and rl.is_empty(rl.inter(at, hl))
+            why = "is filtered out" if filtered else "is skipped (none of the jobs it requires runs)"
+            fix = (f"give {h} the {kind} filters of {wj.name}" if filtered
+                   else f"make the jobs {h} requires run wherever {wj.name} does")
+            no_tags = k == "tag" and hl is not None and rl.is_empty(hl)
+            rule = "approval-no-tags" if no_tags else "approval-bypassed"
+            c.add(rule, flow.by_name[h].path,
+                  f"on {kind} {_q(name)} approval job {h} {why} while {', '.join(running)} runs, so CircleCI "
+                  f"drops it from {wj.name}'s requires and {wj.name} runs without approval; {fix}")
 
 
 def _docker_images(data: Mapping[str, Any]) -> Iterator[tuple[YamlPath, Mapping[str, Any]]]:
