@@ -156,8 +156,9 @@ def parse_yaml_rt(text: str, file: str | Path | None) -> Any:
 # (the same families gen.plan refuses as variable names).
 AWS_KEY_ID = re.compile(
     r"(?<![A-Z0-9])(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Z0-9])")
-# An AWS secret access key: exactly 40 characters of the base64 alphabet, standing alone.
-SECRET_40 = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+# An AWS secret access key: exactly 40 characters of the base64 alphabet, standing alone (it may
+# follow `KEY=`; base64 padding after it means a longer encoded blob, not a key).
+SECRET_40 = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 VAR_REF = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
 ECR_HOST = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?")
 _GIT_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
@@ -373,7 +374,7 @@ def _check_expression_names(c: _Collector, path: YamlPath, e: Expr) -> None:
             value = lit.value
             if node.op == "matches" and isinstance(value, PatternValue):
                 _check_pattern(c, path, f"/{value.source}/", True, value.source, kind)
-            elif node.op in ("==", "!=") and isinstance(value, str) and isinstance(node.right, Lit):
+            elif node.op in ("==", "!=") and isinstance(value, str):
                 why = ref_name_problem(value)
                 if why is not None:
                     always = "false" if node.op == "==" else "true whenever it is set"
