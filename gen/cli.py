@@ -74,6 +74,81 @@ def render(
     typer.echo(f"cigen: wrote {target}", err=True)
 
 
+@app.command()
+def explain(
+    source: Annotated[
+        Path, typer.Argument(help="envs.toml (rendered in memory) or any CircleCI config.yml.")
+    ] = Path("envs.toml"),
+    branch: Annotated[
+        Optional[str], typer.Option("--branch", help="Explain a pipeline for this branch.")  # noqa: UP045
+    ] = None,
+    tag: Annotated[
+        Optional[str], typer.Option("--tag", help="Explain a pipeline for this tag.")  # noqa: UP045
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table (default) or json.")] = "table",
+) -> None:
+    """Show, for a branch or tag, every workflow job: runs or skipped, and why.
+
+    Example: cigen explain .circleci/config.yml --tag v1.2.3
+    """
+    if (branch is None) == (tag is None):
+        raise typer.BadParameter("give exactly one of --branch NAME or --tag NAME")
+    name = branch if branch is not None else tag
+    if not name:
+        raise typer.BadParameter("the branch or tag name is empty")
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"--format must be table or json, not {fmt!r}")
+    import json
+
+    from gen.core import explain_file
+    from gen.engine import Event, format_table
+
+    try:
+        result = explain_file(source, Event("branch" if branch is not None else "tag", name))
+    except CigenError as exc:
+        raise _fail(exc) from None
+    if fmt == "json":
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+    else:
+        sys.stdout.write(format_table(result))
+
+
+@app.command()
+def lint(
+    files: Annotated[
+        Optional[list[Path]], typer.Argument(help="Config files (default .circleci/config.yml).")  # noqa: UP045
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="text (default) or json.")] = "text",
+) -> None:
+    """Check CircleCI configs (hand-written ones too): exit 1 on errors, 0 on warnings only.
+
+    Example: cigen lint .circleci/config.yml
+    """
+    if fmt not in ("text", "json"):
+        raise typer.BadParameter(f"--format must be text or json, not {fmt!r}")
+    from gen.core import lint_file
+    from gen.errors import EXIT_BAD_INPUT, EXIT_FINDINGS
+    from gen.lint import counts, format_json, format_text
+
+    findings = []
+    bad_input = False
+    for path in files or [Path(".circleci/config.yml")]:
+        try:
+            findings.extend(lint_file(path))
+        except CigenError as exc:
+            typer.echo(f"cigen: error: {exc.one_line()}", err=True)
+            bad_input = True
+    sys.stdout.write(format_json(findings) if fmt == "json" else format_text(findings))
+    errors, warnings = counts(findings)
+    if fmt == "text":
+        typer.echo(f"cigen: {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
+                   err=True)
+    if bad_input:
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if errors:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
