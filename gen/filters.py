@@ -46,7 +46,7 @@ class Pattern:
 
     @cached_property
     def compiled(self) -> re.Pattern[str] | None:
-        """The compiled regex, or None for an exact name. Raises ``re.error`` for a bad regex.
+        r"""The compiled regex, or None for an exact name. Raises ``re.error`` for a bad regex.
 
         ``re.ASCII``: CircleCI matches map filters with Java regexes and expression patterns with
         RE2; in both, ``\\d``, ``\\w`` and ``\\s`` are ASCII classes by default.

@@ -177,7 +177,7 @@ def test_explain_defaults_to_envs_toml(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_render_leaves_the_existing_config_untouched_when_its_output_fails_lint(tmp_path: Path) -> None:
     (tmp_path / "envs.toml").write_text(
-        '[environments.staging]\nimage = "cimg/base:2024.02"\nbranches = { only = "release/*" }\n'
+        '[environments.staging]\nimage = "cimg/base:2024.02"\ntags = { only = "/^v1$x/" }\n'
         'steps = ["checkout"]\n', encoding="utf-8")
     config = tmp_path / ".circleci" / "config.yml"
     config.parent.mkdir()

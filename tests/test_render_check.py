@@ -197,7 +197,6 @@ steps = [{{ run = "{command}" }}]
     ("extra", "command", "message"),
     [
         ("", "aws s3 cp x s3://b --key AKIAIOSFODNN7EXAMPLE", "[aws-key-id]"),
-        ('branches = { only = "release/*" }', "make", "git names cannot contain '*' [pattern-unmatchable]"),
         ('tags = { only = "/^v1$x/" }', "make", "cannot match any whole tag name"),
         ('environment = { TOKEN = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }', "make", "[secret-like]"),
     ],
@@ -211,3 +210,14 @@ def test_render_refuses_output_that_fails_lint(
         render_file(envs_path)
     assert message in info.value.message
     assert "nothing was written" in info.value.message
+
+
+def test_an_impossible_exact_name_is_refused_in_envs_toml_before_lint(tmp_path: Path) -> None:
+    # `release/*` is not a glob in CircleCI; as an exact name it can never exist. The plan refuses it
+    # with the envs.toml key, before the rendered config would fail lint's pattern-unmatchable rule.
+    envs_path = tmp_path / "envs.toml"
+    envs_path.write_text(ENVS.format(extra='branches = { only = "release/*" }', command="make"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        render_file(envs_path)
+    assert info.value.key == "environments.staging.branches.only"
+    assert "cannot be a git branch or tag name" in info.value.message
