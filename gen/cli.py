@@ -54,13 +54,19 @@ def render(
         Optional[Path],  # noqa: UP045
         typer.Option("--templates", help="A directory whose *.yml.j2 files override the shipped ones by name."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace a config that cigen did not generate (kept as config.yml.bak first)."),
+    ] = False,
 ) -> None:
     """Render envs.toml into .circleci/config.yml.
+
+    An unchanged config is left untouched; a hand-written one is refused without --force.
 
     Example: cigen render envs.toml -o -
     """
     from gen.core import default_output, render_file
-    from gen.writer import atomic_write
+    from gen.writer import write_rendered
 
     try:
         text = render_file(envs, templates)
@@ -68,10 +74,52 @@ def render(
             sys.stdout.write(text)
             return
         target = Path(output) if output else default_output(envs)
-        atomic_write(target, text)
+        outcome = write_rendered(target, text, force=force, templates=templates)
     except CigenError as exc:
         raise _fail(exc) from None
-    typer.echo(f"cigen: wrote {target}", err=True)
+    if outcome.action == "unchanged":
+        typer.echo(f"cigen: unchanged {target}", err=True)
+        return
+    kept = f" (the previous file is kept as {outcome.backup})" if outcome.backup is not None else ""
+    typer.echo(f"cigen: wrote {target}{kept}", err=True)
+
+
+@app.command()
+def check(
+    envs: Annotated[
+        Optional[list[Path]],  # noqa: UP045
+        typer.Argument(help="The envs files (several for a monorepo). Default: envs.toml.", show_default=False),
+    ] = None,
+    templates: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--templates", help="A directory whose *.yml.j2 files override the shipped ones by name."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No output when current, no diff when not (for hooks).")
+    ] = False,
+) -> None:
+    """Check that each committed .circleci/config.yml is what its envs.toml renders. Never writes.
+
+    Exit 0 when all are current; 1 with a unified diff when one is stale, hand-edited or missing;
+    2 for bad input.
+
+    Example: cigen check services/api/envs.toml services/web/envs.toml
+    """
+    from gen.check import check_files, overall_exit
+
+    results = check_files(envs or [Path("envs.toml")], templates)
+    for result in results:
+        if result.error is not None:
+            typer.echo(f"cigen: error: {result.message}", err=True)
+        elif result.status == "current":
+            if not quiet:
+                typer.echo(f"cigen: {result.message}", err=True)
+        else:
+            if not quiet:
+                sys.stdout.write(result.diff)
+                sys.stdout.flush()
+            typer.echo(f"cigen: {result.message}", err=True)
+    raise typer.Exit(overall_exit(results))
 
 
 @app.command()
