@@ -197,6 +197,19 @@ def lint(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of envs.toml (for editors; the repository ships it as envs.schema.json).
+
+    Point Taplo / Even Better TOML at it with a first line  #:schema ./envs.schema.json  in envs.toml.
+
+    Example: cigen schema > envs.schema.json
+    """
+    from gen.schema import schema_text
+
+    sys.stdout.write(schema_text())
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
