@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from gen import __version__
-from gen.errors import EXIT_OK, CigenError
+from gen.errors import EXIT_OK, CigenError, InputError
 
 app = typer.Typer(
     name="cigen",
@@ -208,6 +209,96 @@ def schema() -> None:
     from gen.schema import schema_text
 
     sys.stdout.write(schema_text())
+
+
+def _ask(label: str, default: str | None, check: Callable[[str], object]) -> str:
+    """Prompt until ``check`` accepts the answer (its InputError is shown, then asked again)."""
+    def proc(value: str) -> str:
+        try:
+            check(value)
+        except CigenError as exc:
+            # typer's prompt shows a BadParameter and asks again.
+            raise typer.BadParameter(exc.message + (f"; {exc.hint}" if exc.hint else "")) from None
+        return value
+
+    answer: str = typer.prompt(label, default=default, value_proc=proc)
+    return answer
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="The repository's root folder.")] = Path("."),
+    env: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--env", help="An environment, in order; repeat it. Default: staging, production.",
+                     show_default=False),
+    ] = None,
+    account: Annotated[
+        Optional[str], typer.Option("--account", help="12-digit AWS account id of the ECR registry.")  # noqa: UP045
+    ] = None,
+    region: Annotated[
+        Optional[str], typer.Option("--region", help="AWS region of the ECR registry. Default: us-east-1.")  # noqa: UP045
+    ] = None,
+    repo: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--repo", help="ECR repository, e.g. org/app. Default: the folder's name."),
+    ] = None,
+    auth: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--auth", help="oidc (an IAM role, no stored keys) or keys (names of key variables). "
+                     "Default: oidc.", metavar="oidc|keys"),
+    ] = None,
+    release_tags: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--release-tags", help="Tags the last environment deploys from, /regex/ or a name. "
+                     "Default: /^v\\d+\\.\\d+\\.\\d+$/."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing envs.toml or config.yml (kept as .bak first).")
+    ] = False,
+) -> None:
+    """Start a repository: write a commented envs.toml and its .circleci/config.yml.
+
+    Asks for what is missing when run in a terminal; otherwise uses the defaults (--account is required).
+
+    Example: cigen init --env staging --env production --account 123456789012 --region us-east-1 --repo org/app
+    """
+    from gen import init as starter
+
+    ask = sys.stdin.isatty()
+    try:
+        if env is None and ask:
+            env = [_ask("Environments, in order (comma-separated)", ",".join(starter.DEFAULT_ENVS),
+                        lambda v: starter.parse_envs([v]))]
+        if account is None:
+            if not ask:
+                raise InputError("missing: required when not run in a terminal (nothing to ask in)", key="--account",
+                                         hint="e.g. --account 123456789012")
+            account = _ask("AWS account id of the ECR registry (12 digits)", None, starter.check_account)
+        if region is None and ask:
+            region = _ask("AWS region of the registry", starter.DEFAULT_REGION, starter.check_region)
+        if repo is None and ask:
+            repo = _ask("ECR repository", starter.default_repo(directory), starter.check_repo)
+        if auth is None and ask:
+            auth = _ask("How CircleCI pulls the image: oidc or keys", starter.DEFAULT_AUTH, starter.check_auth)
+        if release_tags is None and ask:
+            release_tags = _ask("Release tags (/regex/ or a tag name)", starter.DEFAULT_RELEASE_TAGS,
+                                starter.check_release_tags)
+        answers = starter.Answers(
+            envs=starter.parse_envs(env or list(starter.DEFAULT_ENVS)),
+            account=starter.check_account(account),
+            region=starter.check_region(region or starter.DEFAULT_REGION),
+            repo=starter.check_repo(repo or starter.default_repo(directory)),
+            auth=starter.check_auth(auth or starter.DEFAULT_AUTH),
+            release_tags=starter.check_release_tags(release_tags or starter.DEFAULT_RELEASE_TAGS),
+        )
+        result = starter.init_repo(directory, answers, force=force)
+    except CigenError as exc:
+        raise _fail(exc) from None
+    for saved in result.backups:
+        typer.echo(f"cigen: kept the previous file as {saved}", err=True)
+    typer.echo(f"cigen: wrote {result.envs} and {result.config}; edit {result.envs}, then run "
+               f"`cigen render {result.envs}`", err=True)
 
 
 def main() -> None:
