@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 
 from gen import __version__
-from gen.errors import EXIT_OK, CigenError, InputError
+from gen.errors import EXIT_OK, CigenError
 
 app = typer.Typer(
     name="cigen",
@@ -263,36 +263,13 @@ def init(
 
     Example: cigen init --env staging --env production --account 123456789012 --region us-east-1 --repo org/app
     """
-    from gen import init as starter
+    from gen.init import init_repo, resolve_answers
 
-    ask = sys.stdin.isatty()
     try:
-        if env is None and ask:
-            env = [_ask("Environments, in order (comma-separated)", ",".join(starter.DEFAULT_ENVS),
-                        lambda v: starter.parse_envs([v]))]
-        if account is None:
-            if not ask:
-                raise InputError("missing: required when not run in a terminal (nothing to ask in)", key="--account",
-                                         hint="e.g. --account 123456789012")
-            account = _ask("AWS account id of the ECR registry (12 digits)", None, starter.check_account)
-        if region is None and ask:
-            region = _ask("AWS region of the registry", starter.DEFAULT_REGION, starter.check_region)
-        if repo is None and ask:
-            repo = _ask("ECR repository", starter.default_repo(directory), starter.check_repo)
-        if auth is None and ask:
-            auth = _ask("How CircleCI pulls the image: oidc or keys", starter.DEFAULT_AUTH, starter.check_auth)
-        if release_tags is None and ask:
-            release_tags = _ask("Release tags (/regex/ or a tag name)", starter.DEFAULT_RELEASE_TAGS,
-                                starter.check_release_tags)
-        answers = starter.Answers(
-            envs=starter.parse_envs(env or list(starter.DEFAULT_ENVS)),
-            account=starter.check_account(account),
-            region=starter.check_region(region or starter.DEFAULT_REGION),
-            repo=starter.check_repo(repo or starter.default_repo(directory)),
-            auth=starter.check_auth(auth or starter.DEFAULT_AUTH),
-            release_tags=starter.check_release_tags(release_tags or starter.DEFAULT_RELEASE_TAGS),
-        )
-        result = starter.init_repo(directory, answers, force=force)
+        # Ask only a person at a terminal; a script or hook gets the defaults (or a clear error).
+        answers = resolve_answers(directory, envs=env, account=account, region=region, repo=repo, auth=auth,
+                                  release_tags=release_tags, ask=_ask if sys.stdin.isatty() else None)
+        result = init_repo(directory, answers, force=force)
     except CigenError as exc:
         raise _fail(exc) from None
     for saved in result.backups:

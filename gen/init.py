@@ -14,7 +14,7 @@ The starter's shape, chosen to be the common case and easy to edit:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -149,6 +149,55 @@ def default_repo(directory: Path) -> str:
     """A repository name from the folder's name (``My App`` → ``my-app``), or ``app``."""
     name = re.sub(r"[^a-z0-9]+", "-", directory.resolve().name.lower()).strip("-")
     return name if name and REPO.fullmatch(name) else "app"
+
+
+#: A prompt: (question, default or None, check raising InputError) → the answer typed.
+Ask = Callable[[str, str | None, Callable[[str], object]], str]
+
+
+def resolve_answers(
+    directory: Path,
+    *,
+    envs: Sequence[str] | None,
+    account: str | None,
+    region: str | None,
+    repo: str | None,
+    auth: str | None,
+    release_tags: str | None,
+    ask: Ask | None,
+) -> Answers:
+    """Turn flags into validated answers, asking for each missing one when ``ask`` is given.
+
+    Without ``ask`` (stdin is not a terminal) a missing answer takes its default; ``account`` has none.
+
+    Raises:
+        InputError: a flag's value is invalid, or ``account`` is missing and cannot be asked for.
+    """
+    if ask is not None:
+        if envs is None:
+            envs = [ask("Environments, in order (comma-separated)", ",".join(DEFAULT_ENVS),
+                        lambda v: parse_envs([v]))]
+        if account is None:
+            account = ask("AWS account id of the ECR registry (12 digits)", None, check_account)
+        if region is None:
+            region = ask("AWS region of the registry", DEFAULT_REGION, check_region)
+        if repo is None:
+            repo = ask("ECR repository", default_repo(directory), check_repo)
+        if auth is None:
+            auth = ask("How CircleCI pulls the image: oidc or keys", DEFAULT_AUTH, check_auth)
+        if release_tags is None:
+            release_tags = ask("Release tags (/regex/ or a tag name)", DEFAULT_RELEASE_TAGS, check_release_tags)
+    if account is None:
+        raise InputError("missing: required when not run in a terminal (nothing to ask in)", key="--account",
+                         hint="e.g. --account 123456789012")
+    return Answers(
+        envs=parse_envs(envs if envs is not None else DEFAULT_ENVS),
+        account=check_account(account),
+        region=check_region(region if region is not None else DEFAULT_REGION),
+        repo=check_repo(repo if repo is not None else default_repo(directory)),
+        auth=check_auth(auth if auth is not None else DEFAULT_AUTH),
+        release_tags=check_release_tags(release_tags if release_tags is not None else DEFAULT_RELEASE_TAGS),
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -281,3 +281,26 @@ def test_any_valid_answers_give_a_repo_that_passes_check(
     last = loaded.environments[envs[-1]]
     assert last.tags is not None and last.tags.only == tags
     assert check_file(result.envs).status == "current"
+
+
+def test_resolve_answers_asks_only_for_what_is_missing(tmp_path: Path) -> None:
+    from gen.init import resolve_answers
+
+    asked: list[tuple[str, str | None]] = []
+    typed = {"AWS account id": "123456789012", "ECR repository": "team/api"}
+
+    def ask(question: str, default: str | None, check: object) -> str:
+        asked.append((question, default))
+        answer = next((v for k, v in typed.items() if question.startswith(k)), default)
+        assert answer is not None
+        assert callable(check)
+        check(answer)  # what the prompt does with each answer
+        return answer
+
+    answers = resolve_answers(tmp_path / "svc", envs=["live"], account=None, region=None, repo=None,
+                              auth="keys", release_tags=None, ask=ask)
+    assert [q for q, _ in asked] == ["AWS account id of the ECR registry (12 digits)", "AWS region of the registry",
+                                     "ECR repository", "Release tags (/regex/ or a tag name)"]
+    assert dict(asked)["ECR repository"] == "svc"  # the folder's name is the default
+    assert answers == Answers(envs=("live",), account="123456789012", region="us-east-1", repo="team/api",
+                              auth="keys", release_tags=r"/^v\d+\.\d+\.\d+$/")
