@@ -101,8 +101,7 @@ def check(
 ) -> None:
     """Check that each committed .circleci/config.yml is what its envs.toml renders. Never writes.
 
-    Exit 0 when all are current; 1 with a unified diff when one is stale, hand-edited or missing;
-    2 for bad input.
+    Exit 0 when all are current, 1 with a unified diff when one is stale, hand-edited or missing, 2 on bad input.
 
     Example: cigen check services/api/envs.toml services/web/envs.toml
     """
