@@ -136,12 +136,28 @@ def check_release_tags(value: str) -> str:
     if not value or "\n" in value or "\r" in value:
         raise InputError("the release tag pattern is empty or spans lines", key="--release-tags",
                          hint=f"e.g. '{DEFAULT_RELEASE_TAGS}'")
+    from gen import regexlang
+    from gen.lint import ref_name_problem
+
     pattern = Pattern(value)
-    if pattern.is_regex:
-        try:
-            pattern.compiled  # noqa: B018 - compiling is the check
-        except re.error as exc:
-            raise InputError(f"regex {value} does not compile: {exc}", key="--release-tags") from None
+    if not pattern.is_regex:
+        why = ref_name_problem(value)
+        if why is not None:
+            raise InputError(f"no tag can be named {value!r}: {why}", key="--release-tags",
+                             hint=f"write a /regex/ (slashes at both ends), e.g. '{DEFAULT_RELEASE_TAGS}'")
+        return value
+    try:
+        pattern.compiled  # noqa: B018 - compiling is the check
+    except re.error as exc:
+        raise InputError(f"regex {value} does not compile: {exc}", key="--release-tags") from None
+    try:
+        # The same question `cigen lint` asks (pattern-unmatchable): could any git tag name match it whole?
+        empty = regexlang.is_empty(regexlang.regex_of(pattern.body))
+    except regexlang.Unsupported:
+        empty = False  # not analysable here; the rendered config's lint check still runs
+    if empty:
+        raise InputError(f"regex {value} cannot match any whole tag name", key="--release-tags",
+                         hint="git tag names have no spaces, ~ ^ : ? * [ \\ or control characters")
     return value
 
 
@@ -317,7 +333,7 @@ def init_repo(directory: Path, answers: Answers, *, force: bool = False) -> Init
         CigenError: the starter does not render (a bug) or a file cannot be written.
     """
     from gen.check import read_existing
-    from gen.core import default_output
+    from gen.core import check_rendered, default_output
     from gen.loader import parse_toml, validate
     from gen.plan import build_plan
     from gen.render import render_plan
@@ -327,6 +343,8 @@ def init_repo(directory: Path, answers: Answers, *, force: bool = False) -> Init
     config_path = default_output(envs_path)
     envs_text = starter_toml(answers)
     config_text = render_plan(build_plan(validate(parse_toml(envs_text, envs_path), envs_path), envs_path))
+    # The same lint gate render and check apply, so what init writes always passes `cigen check`.
+    check_rendered(config_text, envs_path)
     existing = [(p, read_existing(p)) for p in (envs_path, config_path)]
     if not force:
         for path, data in existing:

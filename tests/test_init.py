@@ -137,6 +137,8 @@ def test_account_is_required_without_a_terminal(tmp_path: Path) -> None:
         (["--env", ","], "--env: no environment given"),
         (["--release-tags", "/v[/"], "--release-tags: regex /v[/ does not compile"),
         (["--release-tags", " "], "--release-tags: the release tag pattern is empty"),
+        (["--release-tags", "/back\\\\slash/"], "--release-tags: regex /back\\\\slash/ cannot match any whole tag name"),
+        (["--release-tags", "v1 final"], "--release-tags: no tag can be named 'v1 final'"),
     ],
 )
 def test_bad_flags_are_exit_2_and_write_nothing(tmp_path: Path, flags: list[str], words: str) -> None:
@@ -255,7 +257,7 @@ def test_flags_given_are_not_asked_for(tmp_path: Path) -> None:
 _ENV = st.from_regex(r"[a-z][a-z0-9_-]{0,8}", fullmatch=True)
 _REPO = st.from_regex(r"[a-z0-9]{1,5}(?:[._-][a-z0-9]{1,3})?(?:/[a-z0-9]{1,5})?", fullmatch=True)
 _TAGS = st.sampled_from([r"/^v\d+\.\d+\.\d+$/", r"/^\d{4}\.\d+$/", "release", "v1.0", r"/it's-a-tag/",
-                         r'/^"quoted"$/', r"/back\\slash/"])
+                         r'/^"quoted"$/', r"/^rel\/\d+$/", r"/^(?:v|release-)\d+$/"])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
