@@ -46,8 +46,12 @@ class Pattern:
 
     @cached_property
     def compiled(self) -> re.Pattern[str] | None:
-        """The compiled regex, or None for an exact name. Raises ``re.error`` for a bad regex."""
-        return re.compile(self.body) if self.is_regex else None
+        r"""The compiled regex, or None for an exact name. Raises ``re.error`` for a bad regex.
+
+        ``re.ASCII``: CircleCI matches map filters with Java regexes and expression patterns with
+        RE2; in both, ``\\d``, ``\\w`` and ``\\s`` are ASCII classes by default.
+        """
+        return re.compile(self.body, re.ASCII) if self.is_regex else None
 
     def matches(self, name: str) -> bool:
         """Whether ``name`` is matched: exact equality, or a regex matching the whole name."""
@@ -206,13 +210,27 @@ class MapDimension:
     patterns: tuple[str, ...] = ()
 
 
-def _covered(p: Pattern, by: tuple[Pattern, ...]) -> bool | None:
-    """Whether every name ``p`` matches is also matched by ``by``; None when that is undecidable here."""
-    if any(q == p or q.matches_everything for q in by):
-        return True
-    if not p.is_regex:
-        return any(q.matches(p.raw) for q in by)
-    return None
+def _intersect(a: tuple[Pattern, ...], b: tuple[Pattern, ...]) -> tuple[Pattern, ...]:
+    """Patterns matching exactly the names both ``a`` and ``b`` match.
+
+    Exact for exact names (a name is kept when the other side matches it) and for a regex that the
+    other side repeats or covers with a match-all; a regex against a side made only of exact names
+    contributes nothing beyond those names. Anything else would need regex intersection.
+
+    Raises:
+        NotExpressible: when two different regexes would have to be intersected.
+    """
+    out: list[Pattern] = []
+    for side, other in ((a, b), (b, a)):
+        for p in side:
+            if not p.is_regex:
+                if any(q.matches(p.raw) for q in other):
+                    out.append(p)
+            elif any(q == p or q.matches_everything for q in other):
+                out.append(p)
+            elif any(q.is_regex for q in other):
+                raise NotExpressible(f"the union of ignore {p.raw} with ignore {_names(other)}")
+    return _dedupe(out)
 
 
 def to_map(refs: RefSet, kind: Kind) -> MapDimension:
@@ -234,20 +252,7 @@ def to_map(refs: RefSet, kind: Kind) -> MapDimension:
         elif ignore is None:
             ignore = c.patterns
         else:  # all-but-A ∪ all-but-B = all but (A ∩ B)
-            kept: list[Pattern] = []
-            for p in ignore:
-                cov = _covered(p, c.patterns)
-                if cov is None:
-                    raise NotExpressible(f"the union of ignore {p.raw} with ignore {_names(c.patterns)}")
-                if cov:
-                    kept.append(p)
-            for q in c.patterns:
-                cov = _covered(q, ignore)
-                if cov is None:
-                    raise NotExpressible(f"the union of ignore {q.raw} with ignore {_names(ignore)}")
-                if cov and q not in kept:
-                    kept.append(q)
-            ignore = tuple(kept)
+            ignore = _intersect(ignore, c.patterns)
     if ignore is None:
         return MapDimension("only", tuple(p.raw for p in _dedupe(only)))
     # only(O) ∪ all-but(I) = all but (I minus O): an ignored name that `only` admits must be dropped.
@@ -284,9 +289,12 @@ def _expr_string(value: str) -> str:
 def _expr_regex(body: str) -> str:
     """A ``/…/`` regex literal that matches the whole name, as map filters do.
 
-    CircleCI's map filters require a regex to match the entire name; ``matches`` in an expression
-    searches, so a body that is not already anchored at both ends is wrapped in ``^(?:…)$``.
-    An unescaped ``/`` is escaped so it cannot end the literal early.
+    CircleCI's map filters require a regex to match the entire name. ``matches`` in an expression is
+    documented as a whole-string match too, but CircleCI's Go evaluator only checks whether the
+    leftmost-first match spans the string (so ``"ab" matches /a|ab/`` is false there), while its
+    Java and TypeScript evaluators do a true full match. Anchoring the body as ``^(?:…)$`` makes all
+    of them agree with the map-filter meaning. An unescaped ``/`` is escaped so it cannot end the
+    literal early.
     """
     out: list[str] = []
     escaped = False

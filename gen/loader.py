@@ -104,10 +104,9 @@ def _clean_loc(loc: tuple[int | str, ...], data: Any, missing: bool) -> list[int
     node = data
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(node, dict) and isinstance(part, str) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        is_key = isinstance(node, dict) and isinstance(part, str) and part in node
+        is_index = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if is_key or is_index:
             out.append(part)
             node = node[part]
         elif last and missing and isinstance(part, str) and isinstance(node, dict):
@@ -157,6 +156,16 @@ _TYPE_NAMES = {
     "list": "an array",
 }
 
+# pydantic's words for expected types, in TOML's words.
+_EXPECTED = {
+    "a valid string": "a string",
+    "a valid dictionary": "a table",
+    "a valid list": "an array",
+    "a valid boolean": "a boolean (true or false)",
+    "a valid integer": "an integer",
+    "a valid number": "a number",
+}
+
 
 def _type_of(value: Any) -> str:
     name = type(value).__name__
@@ -172,28 +181,50 @@ def _masked(key: str) -> str:
     return key
 
 
+def _expected(err: Any) -> str:
+    text = str(err["msg"]).removeprefix("Input should be ")
+    if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+        return "a table"
+    return _EXPECTED.get(text, text)
+
+
 def _convert(exc: ValidationError, data: dict[str, Any], path: Path) -> InputError:
-    errors = exc.errors()
-    # The most specific error is the one with the longest location; report it first. At equal depth an
-    # unknown key wins: a misspelt key also makes the key it was meant to be "missing", and "did you
-    # mean" is the message that says how to fix both.
-    err = max(errors, key=lambda e: (len(e["loc"]), e["type"] == "extra_forbidden"))
-    etype = err["type"]
-    parts = _clean_loc(tuple(err["loc"]), data, missing=etype == "missing")
-    key = _masked(dotted(parts))
+    # Group errors by the key they are really about: a union (`str | list[str]`) reports one error per
+    # member for the same key, which the user should read as one problem ("a string or an array").
+    groups: dict[str, list[Any]] = {}
+    parts_of: dict[str, list[int | str]] = {}
+    for err in exc.errors():
+        parts = _clean_loc(tuple(err["loc"]), data, missing=err["type"] == "missing")
+        key = dotted(parts)
+        groups.setdefault(key, []).append(err)
+        parts_of[key] = parts
+    # The most specific key first (deepest; then the first reported). At equal depth an unknown key
+    # wins: a misspelt key also makes the key it was meant to be "missing", and "did you mean" is the
+    # message that says how to fix both.
+    key = max(groups, key=lambda k: (len(parts_of[k]), any(e["type"] == "extra_forbidden" for e in groups[k])))
+    errs = groups[key]
+    parts = parts_of[key]
+    etypes = [e["type"] for e in errs]
     hint: str | None = None
-    if etype == "extra_forbidden":
+    err = errs[0]
+    if "extra_forbidden" in etypes:
         message = "unknown key"
         model = _model_at(parts[:-1], data)
         if model is not None:
             allowed = list(model.model_fields)
             close = difflib.get_close_matches(str(parts[-1]), allowed, n=1)
             hint = f'did you mean "{close[0]}"?' if close else "allowed keys: " + ", ".join(allowed)
-    elif etype == "missing":
+    elif "missing" in etypes:
         message = "required key is missing"
         if key == "environments":
             hint = "add at least one [environments.<name>] table"
-    elif etype == "literal_error":
+    elif "step_shape" in etypes:
+        message = str(next(e for e in errs if e["type"] == "step_shape")["msg"])
+        hint = 'e.g. "checkout", { run = "make test", name = "Unit tests" } or { save_cache = { … } }'
+    elif all(t.endswith("_type") for t in etypes):
+        expected = " or ".join(dict.fromkeys(_expected(e) for e in errs))
+        message = f"expected {expected}, got {_type_of(err.get('input'))}"
+    elif etypes == ["literal_error"]:
         expected = str(err["ctx"]["expected"]) if "ctx" in err else str(err["msg"])
         value = err.get("input")
         message = f"expected {expected}, got {_type_of(value)}"
@@ -205,15 +236,11 @@ def _convert(exc: ValidationError, data: dict[str, Any], path: Path) -> InputErr
                 message += f" {value!r}"
         else:
             hint = "write the value as a quoted string"
-    elif etype == "step_shape":
-        message = str(err["msg"])
-        hint = 'e.g. "checkout", { run = "make test", name = "Unit tests" } or { save_cache = { … } }'
-    elif etype.endswith("_type") or etype in ("model_type", "model_attributes_type"):
-        expected = str(err["msg"]).removeprefix("Input should be ")
-        message = f"expected {expected}, got {_type_of(err.get('input'))}"
     else:
         message = str(err["msg"])
-    extra = len(errors) - 1
+    # Other keys with problems, not counting the union siblings of this one.
+    extra = sum(1 for k in groups if k != key and not key.startswith(k + ".") and k != "")
     if extra:
         message += f" (and {extra} more problem{'s' if extra > 1 else ''})"
+    key = _masked(key)
     return InputError(message, file=path, key=key or None, hint=hint)

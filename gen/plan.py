@@ -50,6 +50,9 @@ ECR_REPO = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9
 ECR_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 ECR_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
+# What `git check-ref-format` forbids anywhere in a ref name (sequences like `..` and `@{` included).
+_GIT_NAME_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
+
 FilterStyle = Literal["expression", "map"]
 
 
@@ -306,6 +309,13 @@ def _check_pattern(ctx: _Ctx, key: str, raw: str) -> None:
             p.compiled  # noqa: B018 - compiling is the check
         except re.error as exc:
             raise ctx.fail(key, f"regex {raw} does not compile: {exc}") from None
+    else:
+        bad = _GIT_NAME_BAD.search(raw)
+        if bad:
+            # git check-ref-format: such a branch or tag cannot exist, so the filter could never match.
+            raise ctx.fail(key, f"{raw!r} cannot be a git branch or tag name (it contains {bad.group()!r})",
+                           "git names have no spaces, control characters, ~ ^ : ? * [ \\ or '..'; "
+                           "for a pattern write a /regex/")
 
 
 def _steps(ctx: _Ctx, steps: list[Any] | None, key: str) -> tuple[Any, ...]:
@@ -408,8 +418,8 @@ def build_plan(envs: EnvsFile, path: Path) -> Plan:
                        "letters, digits, _ and -, starting with a letter")
     _check_length(ctx, "workflow", envs.workflow)
     if envs.workflow == "version":
-        # `workflows: version:` is CircleCI's own key (the 2.0 workflows version), not a workflow.
-        raise ctx.fail("workflow", "'version' is reserved under workflows, not a workflow name",
+        # `workflows.version` is a key of its own in CircleCI configs (required in version 2).
+        raise ctx.fail("workflow", '"version" cannot name a workflow: CircleCI reads workflows.version as a key',
                        'choose another name, e.g. workflow = "main"')
     if envs.version == "2" and envs.filters == "expression":
         raise ctx.fail("filters", 'expression filters need version = "2.1"',

@@ -125,13 +125,15 @@ def render_plan(plan: Plan, templates: Path | None = None) -> str:
         raise TemplateError(f"template failed: {detail}", file=file or where, line=line) from None
     text = text.rstrip("\n") + "\n"
     try:
-        parse_yaml(text, source=where)
+        data = parse_yaml(text, source=where)
     except TemplateError as exc:
         culprit = _unparseable_override(env, plan, templates)
         if culprit is not None:
             raise exc.__class__(exc.message, file=culprit, hint="this override produces text that is not "
                                 "YAML; compare it with the shipped template of the same name") from None
         raise
+    _parsed.clear()
+    _parsed[text] = data
     return text
 
 
@@ -164,6 +166,18 @@ def _unparseable_override(env: jinja2.Environment, plan: Plan, templates: Path |
         except Exception:  # any failure of this override alone names it
             return file
     return None
+
+
+# The data of the last rendered text (one entry), so the checks that follow (gen.core.check_rendered)
+# do not parse the same text again: parsing is the largest cost of a render.
+_parsed: dict[str, Any] = {}
+
+
+def parsed(text: str) -> Any:
+    """Return the YAML data of ``text``: from the render that produced it, or parsed now."""
+    data = _parsed.pop(text, None)
+    _parsed.clear()
+    return parse_yaml(text) if data is None else data
 
 
 def parse_yaml(text: str, source: str = "rendered config") -> Any:

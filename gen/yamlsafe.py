@@ -1,4 +1,4 @@
-"""YAML-safe output of user values: the only way values reach the rendered text.
+r"""YAML-safe output of user values: the only way values reach the rendered text.
 
 Rules implemented (YAML 1.2 as ruamel.yaml reads it, and YAML 1.1 as PyYAML and CircleCI read it):
 
@@ -25,7 +25,6 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-
 #: Longest key written as `key: value`; YAML (1.1 and 1.2) allows 1024 characters before the colon.
 MAX_IMPLICIT_KEY = 1000
 
@@ -41,10 +40,15 @@ _PLAIN = re.compile(r"[A-Za-z_$/(][\x20-\x7e]*")
 # number, timestamp or special float can contain (so ECR hosts like 1234….dkr.ecr… stay readable).
 _PLAIN_DIGIT = re.compile(r"[0-9][\x20-\x7e]*[g-np-suvwyG-NP-SUVWY][\x20-\x7e]*")
 _WORDS = frozenset(
-    "y n yes no on off true false null ~ = <<".split()
+    ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~", "=", "<<"]
 )  # compared case-insensitively: over-quoting "yEs" is harmless
+# Characters written raw inside quotes. Excluded (so escaped): controls, DEL, C1 and NEL, the line and
+# paragraph separators, the BOM, surrogates, and the invisible zero-width and bidirectional controls
+# (U+200B-U+200F, U+202A-U+202E, U+2060-U+206F), which could make a reviewer read a different command
+# than the one CircleCI runs.
 _ALLOWED = re.compile(
-    "[\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+    "[\t\n\x20-\x7e\xa0-\u200a\u2010-\u2027\u202f-\u205f\u2070-\ud7ff\ue000-\ufefe"
+    "\uff00-\ufffd\U00010000-\U0010ffff]"
 )
 
 
@@ -118,10 +122,7 @@ def _literal_ok(value: str) -> bool:
         return False
     if "\r" in value or "\t" in value or value[:1] in (" ", "\n"):
         return False
-    for line in value.rstrip("\n").split("\n"):
-        if line.endswith(" ") or not _all_allowed(line):
-            return False
-    return True
+    return all(not line.endswith(" ") and _all_allowed(line) for line in value.rstrip("\n").split("\n"))
 
 
 def _all_allowed(text: str) -> bool:

@@ -274,11 +274,19 @@ def _regex_ok(raw: str) -> bool:
     return True
 
 
+# What `git check-ref-format` forbids in a branch or tag name: an exact name with it can never match,
+# so cigen refuses it (plan._check_pattern).
+_GIT_NAME_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
+
+
 def _exact_ok(raw: str) -> bool:
-    # Plan rules: not empty, no line break, `<<` refused (CircleCI parameter syntax); a /…/ shape is a regex.
+    # Plan rules: not empty, no line break, `<<` refused (CircleCI parameter syntax); a /…/ shape is a
+    # regex (it must compile); anything else is an exact name git could give a branch or tag.
     if not raw or "\n" in raw or "\r" in raw or "<<" in raw:
         return False
-    return not (len(raw) >= 2 and raw.startswith("/") and raw.endswith("/")) or _regex_ok(raw)
+    if len(raw) >= 2 and raw.startswith("/") and raw.endswith("/"):
+        return _regex_ok(raw)
+    return _GIT_NAME_BAD.search(raw) is None
 
 
 _REGEX_ATOMS = st.sampled_from([".*", ".+", r"\d+", r"\d{4}", "[a-z]+", "(a|b)", "a|b", "^", "$",

@@ -114,7 +114,7 @@ def _progress(schema: bool) -> None:
 _JINJA_ENV = {"version": "2.1", "filters": "expression", "environments": {"yes": {
     "image": "{{7*7}}", "context": ["{{ 7*7 }}", "{% raw %}x{% endraw %}"],
     "environment": {"ON": "{{ 7*7 }}", "X": "<< pipeline.git.branch >>"},
-    "branches": {"only": ["{{ 7*7 }}", "/{{ 7*7 }}/"]},
+    "branches": {"only": ["{{x}}", "/{{ 7*7 }}/"]},
     "steps": [{"run": "echo {{ 7*7 }} {% raw %}\n{#", "name": "{{ 7*7 }}"}],
 }}}
 

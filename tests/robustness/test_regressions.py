@@ -79,7 +79,7 @@ def test_workflow_named_version_is_refused() -> None:
     # deprecated workflows version (2.1, schema error).
     data = {**_one_env(), "workflow": "version"}
     path = Path("envs.toml")
-    with pytest.raises(InputError, match="reserved") as info:
+    with pytest.raises(InputError, match="cannot name a workflow") as info:
         build_plan(validate(tomllib.loads(to_toml(data)), path), path)
     assert info.value.key == "workflow"
 

@@ -199,3 +199,12 @@ def test_an_unknown_key_that_is_a_credential_is_not_echoed() -> None:
         validate(tomllib.loads(to_toml({AWS_KEY_ID: "x", "environments": {}})), Path("envs.toml"))
     assert info.value.key == "<secret>"
     assert AWS_KEY_ID not in info.value.one_line()
+
+
+def test_the_readme_allow_list_example_works() -> None:
+    url = "https://anonymous:anonymous@mirror.example.org/simple"
+    env = _base_env(environment={"PIP_INDEX_URL": url})
+    with pytest.raises(InputError, match="a password written into a URL"):
+        _plan({"environments": {"a": env}})
+    text = render_plan(_plan({"allow_secrets": [url], "environments": {"a": env}}))
+    assert load_pyyaml(text)["jobs"]["a"]["environment"] == {"PIP_INDEX_URL": url}
