@@ -5,7 +5,8 @@ optional, deeper run: libFuzzer mutates inputs towards new coverage of gen/. Eve
 rendered config or a CigenError; any other exception stops the run with the input saved as crash-*.
 
     .venv/bin/pip install atheris
-    .venv/bin/python bench/fuzz_atheris.py -runs=100000 -max_len=4096 bench/.scratch/corpus
+    .venv/bin/python bench/fuzz_atheris.py -runs=100000 -max_len=4096 -artifact_prefix=bench/.scratch/ \
+        bench/.scratch/corpus
 
 The corpus folder is seeded with the shipped examples and tests/data/invalid/ on first use. libFuzzer
 prints the inputs it ran ("Done N runs"); a crash prints the exception and saves the input.
