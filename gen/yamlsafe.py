@@ -23,6 +23,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 
@@ -47,6 +48,11 @@ _ALLOWED = re.compile(
     "[\t\n\x20-\x7e\xa0-\u200a\u2010-\u2027\u202f-\u205f\u2070-\ud7ff\ue000-\ufefe"
     "\uff00-\ufffd\U00010000-\U0010ffff]"
 )
+# The same rules applied to a whole string in one regex call (a loop over characters in Python is the
+# slowest part of writing thousands of jobs): every character allowed and not a tab (literal block
+# lines), or additionally none that a double-quoted scalar must escape.
+_LINE_ALLOWED = re.compile("(?:(?!\t)" + _ALLOWED.pattern + ")*")
+_NO_ESCAPE = re.compile('(?:(?![\t\n"\\\\])' + _ALLOWED.pattern + ")*")
 
 
 def is_plain_safe(value: str) -> bool:
@@ -81,13 +87,15 @@ def _escape_char(ch: str) -> str:
 
 def double_quoted(value: str) -> str:
     """A YAML double-quoted scalar for ``value`` (one line; everything unsafe escaped)."""
-    if _PLAIN.fullmatch(value) and '"' not in value and "\\" not in value:
+    if _NO_ESCAPE.fullmatch(value):  # no character needs an escape (a regex is much faster than a loop)
         return f'"{value}"'
     return '"' + "".join(_escape_char(ch) for ch in value) + '"'
 
 
 def quote(value: Any) -> YamlText:
     """A one-line YAML scalar for a string, bool, number or date (the ``q`` template filter)."""
+    if type(value) is str:  # the common case, first; the same names recur in every job
+        return _quote_str(value)
     if isinstance(value, YamlText):
         return value
     if isinstance(value, bool):
@@ -105,6 +113,12 @@ def quote(value: Any) -> YamlText:
         return YamlText(double_quoted(value.isoformat()))
     if not isinstance(value, str):
         raise TypeError(f"cannot write {type(value).__name__} as a YAML scalar")
+    return _quote_str(value)
+
+
+@lru_cache(maxsize=1 << 16)
+def _quote_str(value: str) -> YamlText:
+    # Cached: a config with thousands of jobs writes the same step names, branches and keys each time.
     return YamlText(value if is_plain_safe(value) else double_quoted(value))
 
 
@@ -117,7 +131,7 @@ def _literal_ok(value: str) -> bool:
 
 
 def _all_allowed(text: str) -> bool:
-    return all(_ALLOWED.fullmatch(ch) and ch != "\t" for ch in text)
+    return _LINE_ALLOWED.fullmatch(text) is not None
 
 
 def _scalar_block(value: Any, indent: int) -> str:
@@ -140,14 +154,14 @@ def block(value: Any, indent: int) -> YamlText:
 
 def _lines(value: Any, indent: int) -> list[str]:
     pad = " " * indent
-    if isinstance(value, Mapping):
+    if _is_mapping(value):
         if not value:
             return [pad + "{}"]
         out: list[str] = []
         for k, v in value.items():
             out.extend(_entry(pad + quote(str(k)) + ":", v, indent))
         return out
-    if isinstance(value, Sequence) and not isinstance(value, str):
+    if _is_collection(value):
         if not value:
             return [pad + "[]"]
         out = []
@@ -155,7 +169,7 @@ def _lines(value: Any, indent: int) -> list[str]:
             sub = _lines(item, indent + 2) if _is_collection(item) and item else None
             if sub is None:
                 out.append(pad + "- " + _scalar_block(item, indent) if not _is_collection(item)
-                           else pad + "- " + ("{}" if isinstance(item, Mapping) else "[]"))
+                           else pad + "- " + ("{}" if _is_mapping(item) else "[]"))
             else:
                 # The first line of the nested block moves up beside the dash.
                 out.append(pad + "- " + sub[0][indent + 2:])
@@ -168,9 +182,18 @@ def _entry(head: str, value: Any, indent: int) -> list[str]:
     if _is_collection(value) and value:
         return [head, *_lines(value, indent + 2)]
     if _is_collection(value):
-        return [head + (" {}" if isinstance(value, Mapping) else " []")]
+        return [head + (" {}" if _is_mapping(value) else " []")]
     return [head + " " + _scalar_block(value, indent)]
 
 
 def _is_collection(value: Any) -> bool:
+    kind = type(value)
+    if kind is dict or kind is list or kind is tuple:  # exact types first: the ABC checks are slow
+        return True
+    if kind is str:
+        return False
     return isinstance(value, Mapping) or (isinstance(value, Sequence) and not isinstance(value, str))
+
+
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)

@@ -1,0 +1,137 @@
+"""The speed-ups of issue 6 change no output: each fast path equals the plain code it replaced.
+
+The reference implementations below are the straightforward versions the fast paths replaced; the
+property tests feed both the same arbitrary input (all of Unicode, including the characters that
+must be escaped) and demand identical results.
+"""
+
+from __future__ import annotations
+
+from collections import UserDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gen import yamlsafe
+from gen.yamlsafe import _ALLOWED, _PLAIN, YamlText
+
+# Text that hits every branch: plain ASCII, quotes and backslashes, tabs and line breaks, C0/C1
+# controls, the invisible and bidirectional controls, surrogates and astral characters.
+TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(list('abc:#-"\\\t\n\r $/(0')),
+        st.characters(codec=None, min_codepoint=0, max_codepoint=0x3000),
+        st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+        st.characters(min_codepoint=0xFE00, max_codepoint=0x1F700),
+    ),
+    max_size=40,
+)
+
+
+def reference_all_allowed(text: str) -> bool:
+    return all(_ALLOWED.fullmatch(ch) and ch != "\t" for ch in text)
+
+
+def reference_double_quoted(value: str) -> str:
+    if _PLAIN.fullmatch(value) and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return '"' + "".join(yamlsafe._escape_char(ch) for ch in value) + '"'
+
+
+def reference_quote_str(value: str) -> str:
+    return value if yamlsafe.is_plain_safe(value) else reference_double_quoted(value)
+
+
+@settings(max_examples=500)
+@given(TEXT)
+def test_line_check_equals_per_character_check(text: str) -> None:
+    assert yamlsafe._all_allowed(text) == reference_all_allowed(text)
+
+
+@settings(max_examples=500)
+@given(TEXT)
+def test_double_quoted_equals_per_character_escaping(text: str) -> None:
+    assert yamlsafe.double_quoted(text) == reference_double_quoted(text)
+
+
+@settings(max_examples=500)
+@given(TEXT)
+def test_cached_quote_equals_uncached(text: str) -> None:
+    first = yamlsafe.quote(text)
+    assert first == reference_quote_str(text)
+    assert yamlsafe.quote(text) == first  # a cache hit gives the same text
+    assert isinstance(first, YamlText)
+
+
+def test_quote_keeps_its_type_dispatch() -> None:
+    # The str fast path must not swallow the other types (bool is an int, YamlText is a str).
+    assert yamlsafe.quote(True) == "true"
+    assert yamlsafe.quote(3) == "3"
+    marked = YamlText('"already"')
+    assert yamlsafe.quote(marked) is marked
+    assert yamlsafe.quote("yes") == '"yes"'
+
+
+class _Frozen(dict[str, str]):
+    """A Mapping that is not exactly a dict: the slow ABC path must still be taken."""
+
+
+def _ref_lines(value: Any, indent: int) -> list[str]:
+    # gen.yamlsafe._lines before issue 6, with the abstract-base-class checks.
+    pad = " " * indent
+    if isinstance(value, Mapping):
+        if not value:
+            return [pad + "{}"]
+        out: list[str] = []
+        for k, v in value.items():
+            out.extend(_ref_entry(pad + yamlsafe.quote(str(k)) + ":", v, indent))
+        return out
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        if not value:
+            return [pad + "[]"]
+        out = []
+        for item in value:
+            sub = _ref_lines(item, indent + 2) if _ref_is_collection(item) and item else None
+            if sub is None:
+                out.append(pad + "- " + yamlsafe._scalar_block(item, indent) if not _ref_is_collection(item)
+                           else pad + "- " + ("{}" if isinstance(item, Mapping) else "[]"))
+            else:
+                out.append(pad + "- " + sub[0][indent + 2:])
+                out.extend(sub[1:])
+        return out
+    return [pad + yamlsafe._scalar_block(value, indent - 2)]
+
+
+def _ref_entry(head: str, value: Any, indent: int) -> list[str]:
+    if _ref_is_collection(value) and value:
+        return [head, *_ref_lines(value, indent + 2)]
+    if _ref_is_collection(value):
+        return [head + (" {}" if isinstance(value, Mapping) else " []")]
+    return [head + " " + yamlsafe._scalar_block(value, indent)]
+
+
+def _ref_is_collection(value: Any) -> bool:
+    return isinstance(value, Mapping) or (isinstance(value, Sequence) and not isinstance(value, str))
+
+
+class _Table(UserDict[str, Any]):
+    """A Mapping that is not a dict, so the general (abstract base class) path is exercised too."""
+
+
+@settings(max_examples=300)
+@given(st.recursive(
+    st.one_of(TEXT, st.booleans(), st.integers()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.text("abcxyz", min_size=1, max_size=4), inner, max_size=3),
+        st.dictionaries(st.text("abcxyz", min_size=1, max_size=4), inner, max_size=3).map(_Table),
+    ),
+    max_leaves=10,
+), st.sampled_from([0, 2, 6, 12]))
+def test_block_equals_the_abstract_base_class_version(value: Any, indent: int) -> None:
+    assert yamlsafe._is_collection(value) == _ref_is_collection(value)
+    assert yamlsafe._is_mapping(value) == isinstance(value, Mapping)
+    assert yamlsafe._lines(value, indent) == _ref_lines(value, indent)
