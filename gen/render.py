@@ -49,6 +49,9 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
     loaders.append(jinja2.FileSystemLoader(str(default_templates_dir())))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
+        # The shipped templates cannot change while cigen runs: skip Jinja's stat() of the template file
+        # on every {% include %} (one per job). User templates keep the check.
+        auto_reload=templates is not None,
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
         autoescape=False,
@@ -87,8 +90,46 @@ def render_plan(plan: Plan, templates: Path | None = None) -> str:
     except (jinja2.TemplateError, TypeError, ValueError) as exc:
         raise TemplateError(f"template failed: {exc}", file=where) from None
     text = text.rstrip("\n") + "\n"
-    parse_yaml(text, source=where)
+    if templates is None:
+        check_yaml_syntax(text, source=where)
+    else:
+        parse_yaml(text, source=where)
     return text
+
+
+def check_yaml_syntax(text: str, source: str = "rendered config") -> None:
+    """Check that ``text`` is well-formed YAML, with libyaml's C parser and without building any data.
+
+    This is the parse-back of the shipped templates. Their keys are fixed words or names the plan has
+    already made unique, and every value went through the ``q``/``yaml`` filters (so no tag, anchor or
+    alias can appear): what is left to prove is the YAML syntax, and libyaml proves it at C speed,
+    hundreds of times faster than the pure-Python safe load (bench/RESULTS.md). Template overrides can
+    write anything, so they get the full load of :func:`parse_yaml` (duplicate keys, tags, a single
+    document). Without libyaml, this is that full load.
+
+    Raises:
+        TemplateError: naming ``source`` and the output line.
+    """
+    try:
+        from yaml import YAMLError
+        from yaml._yaml import CParser  # libyaml binding; absent when PyYAML was built without it
+    except ImportError:  # PyYAML built without libyaml
+        parse_yaml(text, source)
+        return
+    try:
+        CParser(text).raw_parse()  # every event of the stream, in C; nothing is constructed
+    except YAMLError as exc:
+        raise _not_yaml(exc, source) from None
+
+
+def _not_yaml(exc: Exception, source: str) -> TemplateError:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return TemplateError(
+        f"the rendered config is not valid YAML ({problem}, output line {line}); nothing was written",
+        file=source,
+    )
 
 
 def parse_yaml(text: str, source: str = "rendered config") -> Any:
@@ -99,10 +140,4 @@ def parse_yaml(text: str, source: str = "rendered config") -> Any:
     try:
         return YAML(typ="safe").load(text)
     except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TemplateError(
-            f"the rendered config is not valid YAML ({problem}, output line {line}); nothing was written",
-            file=source,
-        ) from None
+        raise _not_yaml(exc, source) from None
