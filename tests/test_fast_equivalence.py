@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gen import yamlsafe
+from gen.filters import ALL, Clause, ClauseKind, Pattern, RefSet, union_all
 from gen.yamlsafe import _ALLOWED, _PLAIN, YamlText
 
 # Text that hits every branch: plain ASCII, quotes and backslashes, tabs and line breaks, C0/C1
@@ -135,3 +136,104 @@ def test_block_equals_the_abstract_base_class_version(value: Any, indent: int) -
     assert yamlsafe._is_collection(value) == _ref_is_collection(value)
     assert yamlsafe._is_mapping(value) == isinstance(value, Mapping)
     assert yamlsafe._lines(value, indent) == _ref_lines(value, indent)
+
+
+# --------------------------------------------------------------------------------------------------
+# Filter propagation: the one-pass union of many sets equals the pairwise fold it replaced.
+
+_RAW = ["main", "dev", "a1", "b2", "/^a.*/", "/b./", "/.*/", "/^v\\d+$/", "release/1", "/^release\\/.*/"]
+_CLAUSE = st.one_of(
+    st.just(ALL),
+    st.builds(lambda ps: Clause(ClauseKind.ONLY, tuple(dict.fromkeys(Pattern(p) for p in ps))),
+              st.lists(st.sampled_from(_RAW), min_size=1, max_size=3)),
+    st.builds(lambda ps: Clause(ClauseKind.IGNORE, tuple(dict.fromkeys(Pattern(p) for p in ps))),
+              st.lists(st.sampled_from(_RAW), min_size=1, max_size=3)),
+)
+# Mostly without ALL (the interesting case), sometimes with it (the early exits).
+_REFSET = st.one_of(
+    st.lists(_CLAUSE.filter(lambda c: c.kind is not ClauseKind.ALL), max_size=4).map(
+        lambda cs: RefSet(tuple(dict.fromkeys(cs)))),
+    st.lists(_CLAUSE, max_size=3).map(lambda cs: RefSet(tuple(dict.fromkeys(cs)))),
+)
+
+
+@settings(max_examples=1000)
+@given(_REFSET, st.lists(_REFSET, max_size=8))
+def test_union_all_equals_the_pairwise_fold(first: RefSet, others: list[RefSet]) -> None:
+    fold = first
+    for other in others:
+        fold = fold.union(other)
+    assert union_all(first, others) == fold
+
+
+def test_union_all_of_nothing_new_is_the_same_object() -> None:
+    main = RefSet.of(Clause(ClauseKind.ONLY, (Pattern("main"),)))
+    assert union_all(main, [main, RefSet()]) is main
+
+
+_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/org/app:1"
+_PATTERNS = ["main", "dev", "/^a.*/", "/^v\\d+$/", "/^wip\\/.*/", "/.*/", "rel"]
+_REF_FILTER = st.one_of(
+    st.none(),
+    st.fixed_dictionaries({"only": st.lists(st.sampled_from(_PATTERNS), max_size=2)}),
+    st.fixed_dictionaries({"ignore": st.lists(st.sampled_from(_PATTERNS), min_size=1, max_size=2)}),
+)
+
+
+@st.composite
+def _envs(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(st.integers(1, 9))
+    environments: dict[str, Any] = {}
+    for i in range(n):
+        env: dict[str, Any] = {
+            "requires": sorted(set(draw(st.lists(st.integers(0, max(i - 1, 0)), max_size=3)))) if i else [],
+            "tags": {"only": "/^v\\d+$/"},  # every environment runs for release tags: never "never runs"
+        }
+        env["requires"] = [f"e{r}" for r in env["requires"]]
+        for dim in ("branches", "tags"):
+            spec = draw(_REF_FILTER)
+            if spec is not None:
+                env[dim] = spec
+        env["approval"] = draw(st.booleans())
+        environments[f"e{i}"] = env
+    return {"filters": draw(st.sampled_from(["expression", "map"])),
+            "defaults": {"image": _IMAGE, "steps": ["checkout"]}, "environments": environments}
+
+
+@settings(max_examples=200, deadline=None)
+@given(_envs())
+def test_plan_propagation_and_filters_equal_the_plain_fold(data: dict[str, Any]) -> None:
+    # What build_plan computed with its caches and union_all must be what the definition says: each
+    # job admits its own trigger folded with everything its dependents admit, and its filters are
+    # that trigger written out.
+    from pathlib import Path
+
+    from gen.errors import InputError
+    from gen.filters import to_expression, to_map
+    from gen.loader import validate
+    from gen.plan import build_plan
+
+    try:
+        plan = build_plan(validate(data, Path("envs.toml")), Path("envs.toml"))
+    except InputError as exc:  # an environment that never runs, or a map union needing lookahead
+        assert "never run" in exc.message or "lookahead" in exc.message, exc.message
+        return
+    below: dict[str, list[str]] = {n: [] for n in plan.requires}
+    for n, reqs in plan.requires.items():
+        for r in reqs:
+            below[r].append(n)
+    expected: dict[str, Any] = {}
+    for wj in reversed(plan.workflow_jobs):
+        if wj.env in expected:
+            continue
+        acc = plan.triggers[wj.env]
+        for d in below[wj.env]:
+            acc = acc.union(expected[d])
+        expected[wj.env] = acc
+    for wj in plan.workflow_jobs:
+        assert wj.admitted == expected[wj.env]
+        if plan.filter_style == "expression":
+            assert wj.filters.expression == to_expression(wj.admitted)
+        else:
+            b, t = to_map(wj.admitted.branches, "branch"), to_map(wj.admitted.tags, "tag")
+            assert (wj.filters.branches, wj.filters.tags) == (b if b.key else None, t if t.key else None)
