@@ -43,16 +43,15 @@ _WORDS = frozenset(
 # Characters written raw inside quotes. Excluded (so escaped): controls, DEL, C1 and NEL, the line and
 # paragraph separators, the BOM, surrogates, and the invisible zero-width and bidirectional controls
 # (U+200B-U+200F, U+202A-U+202E, U+2060-U+206F), which could make a reviewer read a different command
-# than the one CircleCI runs.
-_ALLOWED = re.compile(
-    "[\t\n\x20-\x7e\xa0-\u200a\u2010-\u2027\u202f-\u205f\u2070-\ud7ff\ue000-\ufefe"
-    "\uff00-\ufffd\U00010000-\U0010ffff]"
-)
+# than the one CircleCI runs. Written as the complement of those few ranges: the same set as listing the
+# allowed ranges up to U+10FFFF, but compiled in about a millisecond instead of ~17 ms at every start.
+_EXCLUDED = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff\ufeff\ufffe\uffff"
+_ALLOWED = re.compile(f"[^{_EXCLUDED}]")
 # The same rules applied to a whole string in one regex call (a loop over characters in Python is the
 # slowest part of writing thousands of jobs): every character allowed and not a tab (literal block
 # lines), or additionally none that a double-quoted scalar must escape.
-_LINE_ALLOWED = re.compile("(?:(?!\t)" + _ALLOWED.pattern + ")*")
-_NO_ESCAPE = re.compile('(?:(?![\t\n"\\\\])' + _ALLOWED.pattern + ")*")
+_LINE_ALLOWED = re.compile(f"[^\\t{_EXCLUDED}]*")
+_NO_ESCAPE = re.compile(f'[^\\t\\n"\\\\{_EXCLUDED}]*')
 
 
 def is_plain_safe(value: str) -> bool:
