@@ -94,3 +94,12 @@ def test_everything_else_goes_to_typer() -> None:
     assert "typer" in done.stderr
     bad = _run(LAUNCH, "--version", "--bogus")
     assert bad.returncode == 2 and "No such option" in bad.stderr
+
+
+def test_commands_run_without_the_cyclic_garbage_collector() -> None:
+    code = ("import atexit, gc, sys; sys.argv[0] = 'cigen'; "
+            "atexit.register(lambda: print('gc enabled:', gc.isenabled(), file=sys.stderr)); "
+            "from gen.launch import main; main()")
+    done = _run(code, "render", str(ROOT / "examples" / "basic" / "envs.toml"), "-o", "-")
+    assert done.returncode == 0
+    assert "gc enabled: False" in done.stderr
