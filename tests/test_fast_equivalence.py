@@ -255,3 +255,11 @@ def test_plan_propagation_and_filters_equal_the_plain_fold(data: dict[str, Any])
         else:
             b, t = to_map(wj.admitted.branches, "branch"), to_map(wj.admitted.tags, "tag")
             assert (wj.filters.branches, wj.filters.tags) == (b if b.key else None, t if t.key else None)
+
+
+def test_whitespace_regex_is_str_isspace_for_every_code_point() -> None:
+    from gen.plan import WHITESPACE
+
+    for code in range(0x110000):
+        ch = chr(code)
+        assert (WHITESPACE.search(ch) is not None) == ch.isspace(), hex(code)
