@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,41 @@ def _finalize(value: Any) -> Any:
     raise _Unquoted(f"a value ({type(value).__name__}) was written without the q or yaml filter")
 
 
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, in its private folder of the temp directory (mode 0700).
+
+    Compiling the five templates is about a tenth of rendering a small envs file, at every run; the
+    cache keeps the compiled code between runs. Jinja checks each entry against its template's source;
+    the file names also carry the Jinja version and a checksum of this module (the environment's
+    options, which the compiled code depends on, are set here). A cache that cannot be read or written
+    only means compiling again.
+    """
+
+    def __init__(self) -> None:
+        import zlib
+
+        with open(__file__, "rb") as fh:
+            options = zlib.crc32(fh.read())
+        super().__init__(pattern=f"__cigen_{jinja2.__version__}_{options:08x}_%s.cache")
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged entry is a miss
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _CompiledTemplates()
+    except (OSError, RuntimeError):  # no safe private temp folder: compile every time
+        return None
+
+
 @lru_cache(maxsize=8)
 def environment(templates: Path | None = None) -> jinja2.Environment:
     """The Jinja environment: user overrides first (by file name), then the shipped templates.
@@ -52,6 +88,7 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
         # The shipped templates cannot change while cigen runs: skip Jinja's stat() of the template file
         # on every {% include %} (one per job). User templates keep the check.
         auto_reload=templates is not None,
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
         autoescape=False,
