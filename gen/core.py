@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gen.loader import load
 from gen.plan import Plan, build_plan
 from gen.render import render_plan
+
+if TYPE_CHECKING:
+    from gen.engine import Event, Explanation
+    from gen.lint import Finding
 
 
 def plan_file(envs_path: Path) -> Plan:
@@ -24,7 +29,68 @@ def render_file(envs_path: Path, templates: Path | None = None) -> str:
     Raises:
         CigenError: for bad input, a failing template, or output that fails its checks.
     """
-    return render_plan(plan_file(envs_path), templates)
+    text = render_plan(plan_file(envs_path), templates)
+    check_rendered(text, envs_path)
+    return text
+
+
+def check_rendered(text: str, envs_path: Path) -> Any:
+    """Run the lint checks on rendered config text: any error finding stops the write.
+
+    Returns:
+        The parsed config data.
+
+    Raises:
+        OutputError: naming the first error finding (its YAML path in the rendered config).
+
+    """
+    from gen.errors import OutputError
+    from gen.lint import lint_data
+    from gen.render import parsed
+
+    data = parsed(text)
+    errors = [f for f in lint_data(data) if f.severity == "error"]
+    if errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise OutputError(f"the rendered config fails lint at {first.path}: {first.message} [{first.rule}]"
+                          f"{more}; nothing was written", file=envs_path)
+    return data
+
+
+def explain_file(path: Path, event: Event) -> Explanation:
+    """Explain what CircleCI runs for ``event``.
+
+    Args:
+        path: An envs.toml (``*.toml``, rendered in memory) or a CircleCI config.yml.
+        event: The git event.
+
+    Raises:
+        CigenError: bad input, or a config CircleCI would reject or cigen cannot evaluate.
+
+    """
+    from gen.engine import explain, read_config
+    from gen.lint import parse_yaml_rt, read_yaml_file
+
+    if path.suffix == ".toml":
+        plan = plan_file(path)
+        config = read_config(check_rendered(render_plan(plan), path))
+        own = {wj.name: wj.own for wj in plan.workflow_jobs if not wj.approval}
+        return explain(config, event, source=str(path), file=str(path), own=own)
+    config = read_config(parse_yaml_rt(read_yaml_file(path), path))
+    return explain(config, event, source=str(path), file=str(path))
+
+
+def lint_file(path: Path) -> list[Finding]:
+    """Lint one config.yml.
+
+    Raises:
+        InputError: the file cannot be read or is not YAML.
+
+    """
+    from gen.lint import lint_text, read_yaml_file
+
+    return lint_text(read_yaml_file(path), path)
 
 
 def default_output(envs_path: Path) -> Path:

@@ -85,6 +85,10 @@ class OutputError(CigenError):
     """The rendered config failed a check, so it is not written."""
 
 
+class OverwriteError(CigenError):
+    """Writing would replace a file cigen did not generate (or, for ``init``, any file) without ``--force``."""
+
+
 class WriteError(CigenError):
     """A file could not be written; the previous file is left as it was."""
 

@@ -47,8 +47,12 @@ class Pattern:
 
     @cached_property
     def compiled(self) -> re.Pattern[str] | None:
-        """The compiled regex, or None for an exact name. Raises ``re.error`` for a bad regex."""
-        return re.compile(self.body) if self.is_regex else None
+        r"""The compiled regex, or None for an exact name. Raises ``re.error`` for a bad regex.
+
+        ``re.ASCII``: CircleCI matches map filters with Java regexes and expression patterns with
+        RE2; in both, ``\\d``, ``\\w`` and ``\\s`` are ASCII classes by default.
+        """
+        return re.compile(self.body, re.ASCII) if self.is_regex else None
 
     def matches(self, name: str) -> bool:
         """Whether ``name`` is matched: exact equality, or a regex matching the whole name."""
@@ -345,9 +349,12 @@ def _expr_string(value: str) -> str:
 def _expr_regex(body: str) -> str:
     """A ``/…/`` regex literal that matches the whole name, as map filters do.
 
-    CircleCI's map filters require a regex to match the entire name; ``matches`` in an expression
-    searches, so a body that is not already anchored at both ends is wrapped in ``^(?:…)$``.
-    An unescaped ``/`` is escaped so it cannot end the literal early.
+    CircleCI's map filters require a regex to match the entire name. ``matches`` in an expression is
+    documented as a whole-string match too, but CircleCI's Go evaluator only checks whether the
+    leftmost-first match spans the string (so ``"ab" matches /a|ab/`` is false there), while its
+    Java and TypeScript evaluators do a true full match. Anchoring the body as ``^(?:…)$`` makes all
+    of them agree with the map-filter meaning. An unescaped ``/`` is escaped so it cannot end the
+    literal early.
     """
     out: list[str] = []
     escaped = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, WithJsonSchema
 
 
 class _Strict(BaseModel):
@@ -59,28 +59,50 @@ class RefFilter(_Strict):
     is an exact name. When both are given, ``only`` wins (CircleCI considers ``only`` first).
     """
 
-    only: StrOrList | None = Field(None, examples=[["main"], ["/^\\d{4}\\.\\d+$/"]])
-    ignore: StrOrList | None = Field(None, examples=[["/^wip\\/.*/"]])
+    only: StrOrList | None = Field(
+        None,
+        description="Run only for these names: exact names or /regex/ (whole name). [] means none.",
+        examples=["main", ["main", "/^release\\/.*/"], ["/^\\d{4}\\.\\d+$/"], []],
+    )
+    ignore: StrOrList | None = Field(
+        None,
+        description="Run for every name except these: exact names or /regex/ (whole name).",
+        examples=[["/^wip\\/.*/"], "gh-pages"],
+    )
 
 
 class RunSpec(_Strict):
     """The table form of a ``run`` step."""
 
     command: str = Field(description="The shell command.", examples=["make test"])
-    name: str | None = Field(None, description="The step's title in the CircleCI UI.")
-    shell: str | None = None
-    environment: dict[str, str] | None = None
-    background: bool | None = None
-    working_directory: str | None = None
-    no_output_timeout: str | None = Field(None, examples=["20m"])
-    when: Literal["always", "on_success", "on_fail"] | None = None
+    name: str | None = Field(None, description="The step's title in the CircleCI UI.", examples=["Unit tests"])
+    shell: str | None = Field(None, description="Shell that runs the command.", examples=["/bin/bash -eo pipefail"])
+    environment: dict[str, str] | None = Field(
+        None, description="Non-secret environment variables for this step only.", examples=[{"LOG_LEVEL": "debug"}]
+    )
+    background: bool | None = Field(None, description="Run the command in the background.", examples=[True])
+    working_directory: str | None = Field(
+        None, description="Folder the command runs in.", examples=["~/project/service"]
+    )
+    no_output_timeout: str | None = Field(
+        None, description="How long the command may print nothing before it is stopped.", examples=["20m"]
+    )
+    when: Literal["always", "on_success", "on_fail"] | None = Field(
+        None, description="Run the step always, only after success (default), or only after a failure.",
+        examples=["always"],
+    )
 
 
 class RunStep(_Strict):
     """``{ run = "cmd" }``, ``{ run = "cmd", name = "…" }`` or ``{ run = { command = …, … } }``."""
 
-    run: str | RunSpec
-    name: str | None = None
+    run: str | RunSpec = Field(
+        description="The shell command, or a table with command, name, shell, environment, ….",
+        examples=["make test", {"command": "make deploy", "name": "Deploy", "no_output_timeout": "20m"}],
+    )
+    name: str | None = Field(
+        None, description="The step's title in the CircleCI UI (with run = \"cmd\").", examples=["Unit tests"]
+    )
 
 
 def _step_kind(value: Any) -> str | None:
@@ -96,7 +118,16 @@ def _step_kind(value: Any) -> str | None:
 Step = Annotated[
     Annotated[str, Tag("step-name")]
     | Annotated[RunStep, Tag("step-run")]
-    | Annotated[dict[str, Any], Tag("step-other")],
+    # Its schema excludes `run` so that, in the JSON Schema's oneOf, a run step matches only RunStep.
+    | Annotated[
+        dict[str, Any],
+        Tag("step-other"),
+        WithJsonSchema({
+            "type": "object", "minProperties": 1, "maxProperties": 1, "not": {"required": ["run"]},
+            "description": "Any other CircleCI step, as a table with one key.",
+            "examples": [{"setup_remote_docker": {"docker_layer_caching": True}}],
+        }),
+    ],
     Discriminator(
         _step_kind,
         custom_error_type="step_shape",
@@ -116,21 +147,41 @@ class EnvFields(_Strict):
     aws_auth: AwsAuth | None = Field(
         None,
         description="ECR pull credentials: { access_key_id, secret_access_key } variable names, or { oidc_role_arn }.",
+        examples=[
+            {"access_key_id": "AWS_ACCESS_KEY_ID_STAGING", "secret_access_key": "AWS_SECRET_ACCESS_KEY_STAGING"},
+            {"oidc_role_arn": "arn:aws:iam::123456789012:role/circleci-ecr-pull"},
+        ],
     )
-    auth: DockerAuth | None = Field(None, description="Credentials for a private image that is not on ECR.")
-    resource_class: str | None = Field(None, examples=["medium", "large"])
+    auth: DockerAuth | None = Field(
+        None,
+        description="Credentials for a private image that is not on ECR.",
+        examples=[{"username": "mydockerhub-user", "password": "DOCKERHUB_PASSWORD"}],
+    )
+    resource_class: str | None = Field(
+        None, description="CircleCI resource class (machine size) of the job.", examples=["medium", "large"]
+    )
     context: StrOrList | None = Field(
         None, description="CircleCI context(s) the job may read variables from.", examples=[["aws-staging"]]
     )
     environment: dict[str, str] | None = Field(
         None, description="Non-secret job environment variables.", examples=[{"DEPLOY_ENV": "staging"}]
     )
-    branches: RefFilter | None = Field(None, description="Branches this environment runs on (default: all).")
-    tags: RefFilter | None = Field(None, description="Git tags this environment runs on (default: none).")
+    branches: RefFilter | None = Field(
+        None,
+        description="Branches this environment runs on (default: all).",
+        examples=[{"only": "main"}, {"ignore": ["/^wip\\/.*/"]}, {"only": []}],
+    )
+    tags: RefFilter | None = Field(
+        None,
+        description="Git tags this environment runs on (default: none).",
+        examples=[{"only": "/^v\\d+\\.\\d+\\.\\d+$/"}],
+    )
     requires: list[str] | None = Field(
         None, description="Environments whose job must succeed first.", examples=[["staging"]]
     )
-    approval: bool | None = Field(None, description="Gate this environment's job behind a manual approval job.")
+    approval: bool | None = Field(
+        None, description="Gate this environment's job behind a manual approval job hold-<job>.", examples=[True]
+    )
     steps: list[Step] | None = Field(
         None,
         description='Job steps: "checkout", { run = "cmd", name = "…" }, or any single-key CircleCI step table.',
@@ -154,11 +205,20 @@ class EnvsFile(_Strict):
     """The whole envs.toml."""
 
     version: Literal["2.1", "2"] = Field(
-        "2.1", description='Emitted config version: "2.1", or "2" for the legacy inline form.'
+        "2.1", description='Emitted config version: "2.1", or "2" for the legacy inline form.', examples=["2.1"]
     )
     filters: Literal["expression", "map"] = Field(
-        "expression", description="Filter style: expression strings (current) or branches/tags maps (deprecated)."
+        "expression",
+        description="Filter style: expression strings (current) or branches/tags maps (deprecated).",
+        examples=["expression", "map"],
     )
-    workflow: str = Field("main", description="Workflow name.")
-    defaults: Defaults | None = None
-    environments: dict[str, Environment] = Field(description="The environments, in the order jobs are listed.")
+    workflow: str = Field("main", description="Workflow name.", examples=["main", "deploy"])
+    defaults: Defaults | None = Field(
+        None,
+        description="Values every environment inherits (any environment key except job).",
+        examples=[{"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/org/app:1.4.2", "resource_class": "medium"}],
+    )
+    environments: dict[str, Environment] = Field(
+        description="The environments by name (a lowercase letter, then a-z 0-9 _ -), in the order jobs are listed.",
+        examples=[{"staging": {"branches": {"only": "main"}}}],
+    )

@@ -52,6 +52,9 @@ ECR_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 # in one regex call instead of a Python loop over the image name.
 WHITESPACE = re.compile(r"\s")
 
+# What `git check-ref-format` forbids anywhere in a ref name (sequences like `..` and `@{` included).
+_GIT_NAME_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
+
 FilterStyle = Literal["expression", "map"]
 _KINDS: tuple[Kind, Kind] = ("branch", "tag")
 
@@ -311,6 +314,13 @@ def _check_pattern(ctx: _Ctx, key: str, raw: str) -> None:
             p.compiled  # noqa: B018 - compiling is the check
         except re.error as exc:
             raise ctx.fail(key, f"regex {raw} does not compile: {exc}") from None
+    else:
+        bad = _GIT_NAME_BAD.search(raw)
+        if bad:
+            # git check-ref-format: such a branch or tag cannot exist, so the filter could never match.
+            raise ctx.fail(key, f"{raw!r} cannot be a git branch or tag name (it contains {bad.group()!r})",
+                           "git names have no spaces, control characters, ~ ^ : ? * [ \\ or '..'; "
+                           "for a pattern write a /regex/")
 
 
 def _steps(ctx: _Ctx, steps: list[Any] | None, key: str) -> tuple[Any, ...]:

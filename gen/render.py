@@ -127,11 +127,22 @@ def render_plan(plan: Plan, templates: Path | None = None) -> str:
     except (jinja2.TemplateError, TypeError, ValueError) as exc:
         raise TemplateError(f"template failed: {exc}", file=where) from None
     text = text.rstrip("\n") + "\n"
-    if templates is None:
-        check_yaml_syntax(text, source=where)
-    else:
-        parse_yaml(text, source=where)
+    data = parse_yaml(text, source=where)
+    _parsed.clear()
+    _parsed[text] = data
     return text
+
+
+# The data of the last rendered text (one entry), so the checks that follow (gen.core.check_rendered)
+# do not parse the same text again: parsing is the largest cost of a render.
+_parsed: dict[str, Any] = {}
+
+
+def parsed(text: str) -> Any:
+    """Return the YAML data of ``text``: from the render that produced it, or parsed now."""
+    data = _parsed.pop(text, None)
+    _parsed.clear()
+    return parse_yaml(text) if data is None else data
 
 
 def check_yaml_syntax(text: str, source: str = "rendered config") -> None:

@@ -74,7 +74,7 @@ image = "{ECR}"
 {KEYS}
 context = ["yes", "on: off"]
 environment = {{ FLAG = "no", VERSION = "2.1", OCTAL = "0o17", EMPTY = "", JINJA = "{{{{ 7*7 }}}}", PIPE = "<< pipeline.git.branch >>", TEXT = "déploiement 🚀 \\u202e" }}
-branches = {{ only = ["feature: x", "# not a comment", "yes"] }}
+branches = {{ only = ["#not-a-comment", "yes", "{{{{x}}}}", "'quote\\"s"] }}
 steps = [{{ run = "echo '{{% raw %}}' # and: colons", name = "- dash, *star, &amp, !tag" }}]
 """,
     # Legacy 2.0 output with OIDC and a Docker Hub image side by side.

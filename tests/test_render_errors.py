@@ -53,6 +53,8 @@ CASES = {
                             "environments.a", "map filters cannot express", 'filters = "expression"'),
     "workflow-named-version": (f'workflow = "version"\n[environments.staging]\n{OK_ENV}', "workflow",
                                "cannot name a workflow", ""),
+    "impossible-branch-name": (f"[environments.staging]\n{OK_ENV}branches = {{ only = 'feature: x' }}\n",
+                               "environments.staging.branches.only", "cannot be a git branch or tag name", "/regex/"),
     "no-steps": (f'[environments.staging]\nimage = "{ECR}"\n{KEYS}\n', "environments.staging.steps",
                  "no steps", ""),
     "bad-step-shape": (f'[environments.staging]\nimage = "{ECR}"\n{KEYS}\nsteps = [1]\n',
