@@ -127,7 +127,14 @@ def render_plan(plan: Plan, templates: Path | None = None) -> str:
     except (jinja2.TemplateError, TypeError, ValueError) as exc:
         raise TemplateError(f"template failed: {exc}", file=where) from None
     text = text.rstrip("\n") + "\n"
-    data = parse_yaml(text, source=where)
+    if templates is None and check_yaml_syntax(text, source=where):
+        # The shipped templates: the text is proven YAML in C, and its data is known from the plan
+        # (gen.configdata, tested against the parse); parsing it in Python took seconds at scale.
+        from gen.configdata import config_data
+
+        data = config_data(plan)
+    else:
+        data = parse_yaml(text, source=where)
     _parsed.clear()
     _parsed[text] = data
     return text
@@ -145,15 +152,18 @@ def parsed(text: str) -> Any:
     return parse_yaml(text) if data is None else data
 
 
-def check_yaml_syntax(text: str, source: str = "rendered config") -> None:
-    """Check that ``text`` is well-formed YAML, with libyaml's C parser and without building any data.
+def check_yaml_syntax(text: str, source: str = "rendered config") -> bool:
+    """Check that ``text`` is well-formed YAML with libyaml's C parser, building no data.
 
     This is the parse-back of the shipped templates. Their keys are fixed words or names the plan has
     already made unique, and every value went through the ``q``/``yaml`` filters (so no tag, anchor or
     alias can appear): what is left to prove is the YAML syntax, and libyaml proves it at C speed,
     hundreds of times faster than the pure-Python safe load (bench/RESULTS.md). Template overrides can
     write anything, so they get the full load of :func:`parse_yaml` (duplicate keys, tags, a single
-    document). Without libyaml, this is that full load.
+    document).
+
+    Returns:
+        True when checked; False when PyYAML has no libyaml (nothing was checked: use parse_yaml).
 
     Raises:
         TemplateError: naming ``source`` and the output line.
@@ -161,13 +171,13 @@ def check_yaml_syntax(text: str, source: str = "rendered config") -> None:
     try:
         from yaml import YAMLError
         from yaml._yaml import CParser  # libyaml binding; absent when PyYAML was built without it
-    except ImportError:  # PyYAML built without libyaml
-        parse_yaml(text, source)
-        return
+    except ImportError:
+        return False
     try:
         CParser(text).raw_parse()  # every event of the stream, in C; nothing is constructed
     except YAMLError as exc:
         raise _not_yaml(exc, source) from None
+    return True
 
 
 def _not_yaml(exc: Exception, source: str) -> TemplateError:
