@@ -480,13 +480,21 @@ envs = loader.validate(data, path); lap()
 plan = planner.build_plan(envs, path); lap()
 text = render.environment(None).get_template(render.ENTRY_TEMPLATE).render(plan=plan)
 text = text.rstrip("\n") + "\n"; lap()
-render.check_yaml_syntax(text); lap()
+# What render_plan and check_rendered do after Jinja: prove the text is YAML, get its data, lint it.
+if render.check_yaml_syntax(text):
+    from gen.configdata import config_data
+    data = config_data(plan)
+else:
+    data = render.parse_yaml(text)
+lap()
+from gen.lint import lint_data
+findings = lint_data(data); lap()
 steps = [b - a for a, b in zip(t, t[1:])]
 print(json.dumps({"steps": steps, "total": t[-1] - t[0], "bytes": len(text.encode()),
                   "jobs": len(plan.jobs), "entries": len(plan.workflow_jobs),
                   "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
-STEP_NAMES = ["read + TOML", "validate", "plan", "Jinja", "parse-back"]
+STEP_NAMES = ["read + TOML", "validate", "plan", "Jinja", "YAML check + data", "lint"]
 
 
 def part_inprocess(report: Report, python: str, sizes: Sequence[int], rounds: int) -> None:

@@ -430,6 +430,7 @@ def _static_type(e: Expr) -> _Type:
     return lt if lt == rt else "any"
 
 
+@lru_cache(maxsize=1024)  # pure; a config repeats the same few filters on thousands of jobs
 def check_expression(e: Expr) -> tuple[Literal["invalid", "unsupported"], str] | None:
     """Return the first problem that stops cigen from evaluating ``e``, or None.
 
@@ -599,6 +600,7 @@ def _truthy_lang(e: Expr, kind: Kind) -> rl.Lang:
     raise _NoLang
 
 
+@lru_cache(maxsize=1024)  # pure; a config repeats the same few filters on thousands of jobs
 def expression_language(e: Expr, kind: Kind) -> rl.Lang | None:
     """Return the names (of ``kind``) a checked expression admits, or None if that is unknown."""
     try:
@@ -666,6 +668,7 @@ def clause_language(c: Clause) -> rl.Lang:
     return pats if c.kind is ClauseKind.ONLY else rl.compl(pats)
 
 
+@lru_cache(maxsize=1024)  # pure; a config repeats the same few filters on thousands of jobs
 def refset_language(refs: RefSet) -> rl.Lang:
     """Return the names a union of clauses admits."""
     return rl.union(*(clause_language(c) for c in refs.clauses))

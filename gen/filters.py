@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 Kind = Literal["branch", "tag"]
@@ -427,6 +427,7 @@ def _expr_clause(kind: Kind, c: Clause) -> tuple[str, bool]:
     return f"{var} and not ({inner})", True
 
 
+@lru_cache(maxsize=1024)  # pure; lint writes the expression of the same few map filters for every job
 def to_expression(trigger: Trigger) -> str | None:
     """Write a trigger as a CircleCI expression filter; None when it is the default (no filters key)."""
     if trigger.is_default:

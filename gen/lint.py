@@ -565,6 +565,8 @@ def _check_images(c: _Collector, data: Mapping[str, Any]) -> None:
 
 
 def _check_secrets(c: _Collector, data: Any) -> None:
+    if not _may_hold_secrets(data):
+        return
     done = {p for _, rule, p, _ in c.items if rule == "literal-secret"}
     for path, text in _walk(data, ()):
         if path in done:
@@ -578,6 +580,29 @@ def _check_secrets(c: _Collector, data: Any) -> None:
                 c.add("secret-like", path, "this contains a 40-character string shaped like an AWS secret "
                       "access key; store secrets in a CircleCI context or project variable and use $NAME")
                 break
+
+
+def _may_hold_secrets(data: Any) -> bool:
+    """Whether any string of ``data`` could give a secret finding: one regex pass over all of them.
+
+    A config of thousands of jobs has tens of thousands of strings; walking them with their paths
+    and two regex searches each was the largest part of linting one. Both regexes look around with
+    classes that exclude the line break, so on the strings joined by line breaks they find exactly
+    the matches they find in each string; only when one is found are paths worked out (the walk).
+    """
+    strings: list[str] = []
+    stack: list[Any] = [data]
+    while stack:  # the strings _walk visits (values, not keys), without building their paths
+        cur = stack.pop()
+        kind = type(cur)  # exact types first: the Mapping check is an abstract-base-class check, slow
+        if kind is str or (kind is not dict and kind is not list and isinstance(cur, str)):
+            strings.append(cur)
+        elif kind is dict or (kind is not list and isinstance(cur, Mapping)):
+            stack.extend(cur.values())
+        elif kind is list or isinstance(cur, list):
+            stack.extend(cur)
+    blob = "\n".join(strings)
+    return AWS_KEY_ID.search(blob) is not None or any(_is_secret_like(m.group()) for m in SECRET_40.finditer(blob))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -263,3 +263,37 @@ def test_whitespace_regex_is_str_isspace_for_every_code_point() -> None:
     for code in range(0x110000):
         ch = chr(code)
         assert (WHITESPACE.search(ch) is not None) == ch.isspace(), hex(code)
+
+
+# --------------------------------------------------------------------------------------------------
+# lint: the one-pass secret pre-check finds something exactly when the per-string walk does.
+
+_KEYISH = st.sampled_from([
+    "AKIAIOSFODNN7EXAMPLE", "ASIAIOSFODNN7EXAMPL", "AKIAIOSFOD", "NN7EXAMPLE",  # a key id, too short, halves
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "wJalrXUtnFEMI/K7MDENG", "/bPxRfiCYEXAMPLEKEY",  # a secret, halves
+    "AKIA", "ASIA", "A3TX", "akia", "KEY=", "/", "+", "=", "\n", " ", "x", "Z9",
+])
+_B64 = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghij0123456789/+=", min_size=0, max_size=44)
+_SECRETISH = st.lists(st.one_of(_KEYISH, _B64), max_size=4).map("".join)
+_DOCS = st.recursive(
+    st.one_of(_SECRETISH, st.integers(), st.none()),
+    lambda inner: st.one_of(st.lists(inner, max_size=3),
+                            st.dictionaries(_SECRETISH, inner, max_size=3)),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=600)
+@given(_DOCS)
+def test_secret_precheck_agrees_with_the_walk(doc: Any) -> None:
+    from gen import lint
+
+    def walk_finds() -> bool:
+        for _, text in lint._walk(doc, ()):
+            if lint.AWS_KEY_ID.search(text):
+                return True
+            if any(lint._is_secret_like(m.group()) for m in lint.SECRET_40.finditer(text)):
+                return True
+        return False
+
+    assert lint._may_hold_secrets(doc) == walk_finds()
