@@ -430,7 +430,6 @@ def _static_type(e: Expr) -> _Type:
     return lt if lt == rt else "any"
 
 
-@lru_cache(maxsize=1024)  # pure; a config repeats the same few filters on thousands of jobs
 def check_expression(e: Expr) -> tuple[Literal["invalid", "unsupported"], str] | None:
     """Return the first problem that stops cigen from evaluating ``e``, or None.
 
@@ -600,7 +599,6 @@ def _truthy_lang(e: Expr, kind: Kind) -> rl.Lang:
     raise _NoLang
 
 
-@lru_cache(maxsize=1024)  # pure; a config repeats the same few filters on thousands of jobs
 def expression_language(e: Expr, kind: Kind) -> rl.Lang | None:
     """Return the names (of ``kind``) a checked expression admits, or None if that is unknown."""
     try:
@@ -648,7 +646,22 @@ class ExprFilter:
 
     def language(self, kind: Kind) -> rl.Lang | None:
         """Return the names of ``kind`` admitted, or None when that cannot be computed."""
+        if parse_expression(self.text) is self.expr:  # as read_filters made it: cached by its text
+            return _text_language(self.text, kind)
         return expression_language(self.expr, kind)
+
+
+# A config repeats the same few filters on thousands of jobs: what only depends on a filter's text is
+# worked out once per text. (Keyed by the text, not the parsed Expr: Lit(True) == Lit(1).)
+@lru_cache(maxsize=1024)
+def _checked_expression(text: str) -> tuple[Expr, tuple[Literal["invalid", "unsupported"], str] | None]:
+    expr = parse_expression(text)
+    return expr, check_expression(expr)
+
+
+@lru_cache(maxsize=1024)
+def _text_language(text: str, kind: Kind) -> rl.Lang | None:
+    return expression_language(parse_expression(text), kind)
 
 
 Filter = MapFilter | ExprFilter
@@ -695,13 +708,50 @@ def read_filters(raw: Any, path: YamlPath) -> Filter:
         return NO_FILTERS
     if isinstance(raw, str):
         try:
-            expr = parse_expression(raw)
+            expr, problem = _checked_expression(raw)
         except ExprSyntaxError as exc:
             raise FilterError("invalid", path, f"expression does not parse: {exc}") from None
-        problem = check_expression(expr)
         if problem is not None:
             raise FilterError(problem[0], path, problem[1])
         return ExprFilter(raw, expr)
+    # Map filters: read once per distinct value (a config repeats the same few on thousands of jobs),
+    # with paths relative to the filters key, then placed at ``path``.
+    key = _frozen(raw)
+    read = _MAP_FILTERS.get(key) if key is not None else None
+    if read is None:
+        try:
+            read = _read_map_filters(raw, ())
+        except FilterError as exc:
+            read = exc
+        if key is not None:
+            if len(_MAP_FILTERS) >= 4096:
+                _MAP_FILTERS.clear()
+            _MAP_FILTERS[key] = read
+    if isinstance(read, FilterError):
+        raise FilterError(read.kind, (*path, *read.path), read.message)
+    return MapFilter(read.trigger, written=True, patterns=tuple(((*path, *rel), p) for rel, p in read.patterns),
+                     has_tags=read.has_tags)
+
+
+_MAP_FILTERS: dict[Any, MapFilter | FilterError] = {}
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable image of YAML data that tells apart what reading it tells apart (None: cannot)."""
+    if isinstance(value, Mapping):
+        items = tuple((_frozen(k), _frozen(v)) for k, v in value.items())
+        return None if any(k is None or v is None for k, v in items) else ("map", items)
+    if isinstance(value, list):
+        parts = tuple(_frozen(v) for v in value)
+        return None if any(v is None for v in parts) else ("list", parts)
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value), value)
+
+
+def _read_map_filters(raw: Any, path: YamlPath) -> MapFilter:
     if not isinstance(raw, Mapping):
         raise FilterError("invalid", path, "filters must be a map (branches/tags) or an expression string")
     for key in raw:

@@ -211,13 +211,16 @@ def _walk(node: Any, path: YamlPath) -> Iterator[tuple[YamlPath, str]]:
 
 
 class _Collector:
-    def __init__(self, data: Any, file: str | None) -> None:
+    def __init__(self, data: Any, file: str | None, errors_only: bool = False) -> None:
         self.data = data
         self.file = file
+        self.errors_only = errors_only
         self.items: list[tuple[Severity, str, YamlPath, str]] = []
 
     def add(self, rule: str, path: YamlPath, message: str, severity: Severity | None = None) -> None:
-        self.items.append((severity or RULES[rule][0], rule, path, message))
+        severity = severity or RULES[rule][0]
+        if severity == "error" or not self.errors_only:
+            self.items.append((severity, rule, path, message))
 
     def findings(self) -> list[Finding]:
         out = [Finding(sev, rule, yaml_path(path), msg, line_of(self.data, path), self.file)
@@ -230,14 +233,20 @@ class _Collector:
 # The checks.
 
 
-def lint_data(data: Any, *, file: str | None = None) -> list[Finding]:
+def lint_data(data: Any, *, file: str | None = None, errors_only: bool = False) -> list[Finding]:
     """Lint a parsed config (round-trip data gives line numbers; plain data gives none).
+
+    Args:
+        data: The parsed config.
+        file: The file name for the findings.
+        errors_only: Leave warnings out (render needs only errors; a map-filter config of thousands of
+            jobs has a warning per job).
 
     Returns:
         The findings, ordered by line.
 
     """
-    c = _Collector(data, file)
+    c = _Collector(data, file, errors_only)
     config = read_config(data)
     for p in config.problems:
         c.add(p.rule, p.path, p.message)
@@ -314,7 +323,7 @@ def _check_filters(c: _Collector, config: Config, wj: WorkflowJob) -> Filter | N
         for ppath, p in f.patterns:
             kind: Kind = "branch" if ppath[len(wj.filters_path)] == "branches" else "tag"
             _check_pattern(c, ppath, p.raw, p.is_regex, p.body, kind)
-        if config.version == "2.1":
+        if config.version == "2.1" and not c.errors_only:  # the map-filters warning
             expr = to_expression(f.trigger)
             if expr is None:
                 c.add("map-filters", wj.filters_path, "map filters are deprecated; these admit what no "

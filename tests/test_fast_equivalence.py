@@ -297,3 +297,54 @@ def test_secret_precheck_agrees_with_the_walk(doc: Any) -> None:
         return False
 
     assert lint._may_hold_secrets(doc) == walk_finds()
+
+
+# --------------------------------------------------------------------------------------------------
+# engine.read_filters: map filters are read once per distinct value, then placed at each path.
+
+_FILTER_VALUES = st.recursive(
+    st.one_of(st.sampled_from(["main", "/^v.*/", "/[/", "a b", "/.*/", "release/*"]), st.integers(0, 2),
+              st.booleans(), st.none()),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["branches", "tags", "only", "ignore", "other"]), inner, max_size=3),
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=400)
+@given(_FILTER_VALUES, st.lists(st.one_of(st.text("abc", min_size=1, max_size=3), st.integers(0, 3)),
+                                min_size=1, max_size=4))
+def test_cached_map_filters_equal_a_fresh_read_at_every_path(raw: Any, path: list[Any]) -> None:
+    from gen import engine
+
+    def outcome(read: Any) -> Any:
+        try:
+            f = read()
+        except engine.FilterError as exc:
+            return ("error", exc.kind, exc.path, exc.message)
+        return ("ok", f)
+
+    if raw is None or isinstance(raw, str):
+        return
+    for where in (tuple(path), ("elsewhere", *path)):
+        cached = outcome(lambda where=where: engine.read_filters(raw, where))
+        fresh = outcome(lambda where=where: engine._read_map_filters(raw, where))
+        assert cached == fresh
+
+
+def test_errors_only_lint_is_the_errors_of_the_full_lint() -> None:
+    from pathlib import Path
+
+    from gen.lint import lint_data, parse_yaml_rt
+
+    corpus = sorted((Path(__file__).parent / "data" / "lint").glob("*.yml"))
+    assert corpus
+    for path in corpus:
+        try:
+            data = parse_yaml_rt(path.read_text(encoding="utf-8"), path)
+        except Exception:  # the corpus has a file that is not YAML on purpose
+            continue
+        full = lint_data(data, file=str(path))
+        assert lint_data(data, file=str(path), errors_only=True) == [f for f in full if f.severity == "error"]
