@@ -45,6 +45,11 @@ SCRATCH = HERE / ".scratch"
 SDK_PACKAGE = "@circleci/circleci-config-sdk"
 SDK_VERSION = "0.12.5"  # the latest release (the SDK is no longer maintained)
 IMPORT_FLOOR = "import jinja2, pydantic, ruamel.yaml, typer"
+# The smallest typer command line: what parsing one option costs (typer builds pydantic adapters).
+TYPER_APP = (
+    "import typer\napp = typer.Typer()\n@app.command()\ndef hello(name: str = 'x') -> None:\n"
+    "    print(name)\napp()"
+)
 
 sys.path.insert(0, str(HERE))
 from synth import synth  # noqa: E402
@@ -375,11 +380,13 @@ def part_cli(report: Report, python: str, cigen: list[str], rounds: int) -> None
     ]
     if has_check:
         contenders.append(Contender("cigen check (up to date)", [*cigen, "check"], cwd=repo))
-    # Context, not targets: what any typer command costs once pydantic has built one model, and --help
+    # Context, not targets: the floor plus what pydantic costs once it builds a model (cigen's envs
+    # models, and typer's own option adapters, need that), the smallest typer command line, and --help
     # at a terminal (typer renders it there, in colour and at the terminal's width).
     contenders += [
         Contender("import floor + one pydantic model",
                   [python, "-c", IMPORT_FLOOR + "\nclass M(pydantic.BaseModel):\n    x: int = 0\nM(x=1)"]),
+        Contender("a typer app with one option", [python, "-c", TYPER_APP, "--name", "x"]),
         Contender("cigen --help at a terminal", [*cigen, "--help"], tty=True),
     ]
     series = interleave(contenders, rounds)
@@ -390,7 +397,7 @@ def part_cli(report: Report, python: str, cigen: list[str], rounds: int) -> None
     rows = []
     for c in contenders:
         s = series[c.label]
-        cmd = " ".join(Path(x).name if i == 0 else x for i, x in enumerate(c.cmd))
+        cmd = " ".join(Path(x).name if i == 0 else x for i, x in enumerate(c.cmd)).replace("\n", "; ")
         cmd = cmd.replace(str(ROOT) + "/", "").replace(str(basic) + "/", "examples/basic/")
         rows.append([f"{c.label}<br>`{cmd if len(cmd) < 70 else cmd[:67] + '…'}`", fmt_s(s.median()), s.spread(),
                      fmt_s(s.median("cpu")), f"{s.median() / floor:.2f}"])

@@ -738,6 +738,8 @@ _MAP_FILTERS: dict[Any, MapFilter | FilterError] = {}
 
 def _frozen(value: Any) -> Any:
     """A hashable image of YAML data that tells apart what reading it tells apart (None: cannot)."""
+    if type(value) is str:  # the common case first (the Mapping check is a slow abstract-class check)
+        return (str, value)
     if isinstance(value, Mapping):
         items = tuple((_frozen(k), _frozen(v)) for k, v in value.items())
         return None if any(k is None or v is None for k, v in items) else ("map", items)

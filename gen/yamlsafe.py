@@ -135,6 +135,8 @@ def _all_allowed(text: str) -> bool:
 
 def _scalar_block(value: Any, indent: int) -> str:
     """A scalar in block context: a ``|`` literal when that reads better and is exact."""
+    if type(value) is str and "\n" not in value:  # one line (the common case): never a literal block
+        return _quote_str(value)
     if isinstance(value, str) and not isinstance(value, YamlText) and _literal_ok(value):
         chomp = "" if value.endswith("\n") else "-"
         pad = " " * (indent + 2)
@@ -148,6 +150,14 @@ def block(value: Any, indent: int) -> YamlText:
 
     Scalars are written by :func:`quote`, or as literal blocks in block context.
     """
+    if type(value) is tuple and all(type(v) is str for v in value):
+        # requires, context and filter patterns: the same few tuples of names recur in every job.
+        return _block_of_names(value, indent)
+    return YamlText("\n".join(_lines(value, indent)))
+
+
+@lru_cache(maxsize=4096)
+def _block_of_names(value: tuple[str, ...], indent: int) -> YamlText:
     return YamlText("\n".join(_lines(value, indent)))
 
 
@@ -165,6 +175,9 @@ def _lines(value: Any, indent: int) -> list[str]:
             return [pad + "[]"]
         out = []
         for item in value:
+            if type(item) is str:  # a plain string item: the common case, without the collection checks
+                out.append(pad + "- " + _scalar_block(item, indent))
+                continue
             sub = _lines(item, indent + 2) if _is_collection(item) and item else None
             if sub is None:
                 out.append(pad + "- " + _scalar_block(item, indent) if not _is_collection(item)
@@ -178,6 +191,8 @@ def _lines(value: Any, indent: int) -> list[str]:
 
 
 def _entry(head: str, value: Any, indent: int) -> list[str]:
+    if type(value) is str:  # the common case, without the collection checks
+        return [head + " " + _scalar_block(value, indent)]
     if _is_collection(value) and value:
         return [head, *_lines(value, indent + 2)]
     if _is_collection(value):

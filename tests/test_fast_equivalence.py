@@ -154,6 +154,15 @@ def test_block_equals_the_abstract_base_class_version(value: Any, indent: int) -
     assert yamlsafe._is_collection(value) == _ref_is_collection(value)
     assert yamlsafe._is_mapping(value) == isinstance(value, Mapping)
     assert yamlsafe._lines(value, indent) == _ref_lines(value, indent)
+    if isinstance(value, dict | list | tuple | _Table):
+        assert yamlsafe.block(value, indent) == "\n".join(_ref_lines(value, indent))
+
+
+@settings(max_examples=300)
+@given(st.lists(TEXT, max_size=4).map(tuple), st.sampled_from([0, 12, 16]))
+def test_cached_block_of_names_equals_the_plain_block(names: tuple[str, ...], indent: int) -> None:
+    assert yamlsafe.block(names, indent) == "\n".join(_ref_lines(names, indent))
+    assert yamlsafe.block(names, indent) == "\n".join(_ref_lines(names, indent))  # from the cache
 
 
 # --------------------------------------------------------------------------------------------------
