@@ -480,6 +480,7 @@ gc.disable()  # as the cigen command runs (gen.launch)
 from gen import loader, plan as planner, render
 path = Path(sys.argv[1])
 t = [time.perf_counter()]
+cpu0 = time.process_time()
 def lap():
     t.append(time.perf_counter())
 data = loader.parse_toml(loader.read_text(path), path); lap()
@@ -495,9 +496,10 @@ else:
     data = render.parse_yaml(text)
 lap()
 from gen.lint import lint_data
-findings = lint_data(data); lap()
+findings = lint_data(data, errors_only=True); lap()  # as gen.core.check_rendered
 steps = [b - a for a, b in zip(t, t[1:])]
-print(json.dumps({"steps": steps, "total": t[-1] - t[0], "bytes": len(text.encode()),
+print(json.dumps({"steps": steps, "total": t[-1] - t[0], "cpu": time.process_time() - cpu0,
+                  "bytes": len(text.encode()),
                   "jobs": len(plan.jobs), "entries": len(plan.workflow_jobs),
                   "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
 """
@@ -526,13 +528,14 @@ def part_inprocess(report: Report, python: str, sizes: Sequence[int], rounds: in
             growth = f"×{total / prev[1]:.1f} (n ×{n / prev[0]:g})" if prev else ""
             totals[n] = total
             r0 = results[0]
+            cpu = statistics.median(r["cpu"] for r in results)
             rows.append([f"{n:,}", fmt_s(total), f"{fmt_s(min(r['total'] for r in results))}–"
-                         f"{fmt_s(max(r['total'] for r in results))}", growth,
+                         f"{fmt_s(max(r['total'] for r in results))}", fmt_s(cpu), growth,
                          *(fmt_s(s) for s in steps), f"{r0['bytes']:,}", f"{r0['jobs']:,} / {r0['entries']:,}",
                          fmt_mb(max(r["rss"] for r in results))])
             prev = (n, total)
         report.add(f"### filters = \"{style}\"", "")
-        report.table(["environments", "render (median)", "min–max", "×prev", *STEP_NAMES, "bytes",
+        report.table(["environments", "render (median)", "min–max", "CPU", "×prev", *STEP_NAMES, "bytes",
                       "jobs / workflow entries", "peak RSS"], rows)
         if 1000 in totals and 5000 in totals:
             ratio = totals[5000] / totals[1000]
