@@ -43,7 +43,7 @@ from gen.engine import (
     yaml_path,
 )
 from gen.errors import InputError
-from gen.filters import Kind, to_expression
+from gen.filters import Kind, Pattern, to_expression
 
 Severity = Literal["error", "warning"]
 
@@ -318,11 +318,22 @@ def _check_filters(c: _Collector, config: Config, wj: WorkflowJob) -> Filter | N
         if config.version in ("2", "2.0"):
             c.add("expression-needs-2.1", wj.filters_path,
                   "expression filters need version: 2.1; use branches/tags map filters in a version 2 config")
-        _check_expression_names(c, wj.filters_path, f.expr)
+        parsed = f.expr
+
+        def check_names(r: _Collector) -> None:
+            _check_expression_names(r, (), parsed)
+
+        for severity, rule, message in _findings_of(("expression", f.text), check_names):
+            c.add(rule, wj.filters_path, message, severity)
     elif f.written:
         for ppath, p in f.patterns:
             kind: Kind = "branch" if ppath[len(wj.filters_path)] == "branches" else "tag"
-            _check_pattern(c, ppath, p.raw, p.is_regex, p.body, kind)
+
+            def check_pattern(r: _Collector, p: Pattern = p, kind: Kind = kind) -> None:
+                _check_pattern(r, (), p.raw, p.is_regex, p.body, kind)
+
+            for severity, rule, message in _findings_of(("pattern", p.raw, kind), check_pattern):
+                c.add(rule, ppath, message, severity)
         if config.version == "2.1" and not c.errors_only:  # the map-filters warning
             expr = to_expression(f.trigger)
             if expr is None:
@@ -340,6 +351,31 @@ def _check_filters(c: _Collector, config: Config, wj: WorkflowJob) -> Filter | N
         except rl.Unsupported:
             pass
     return f
+
+
+class _Recorder(_Collector):
+    """Collects what a check of one filter or pattern finds, to be placed at each path that has it."""
+
+    def __init__(self) -> None:
+        super().__init__(None, None)
+
+
+# A config repeats the same few filters on thousands of jobs: the findings of checking one expression
+# or pattern depend on nothing else, so each is checked once (with every severity; the collector it
+# is replayed into keeps what it wants) and its findings placed at each job's path.
+_FILTER_FINDINGS: dict[tuple[str, ...], list[tuple[Severity, str, str]]] = {}
+
+
+def _findings_of(key: tuple[str, ...], check: Callable[[_Collector], None]) -> list[tuple[Severity, str, str]]:
+    found = _FILTER_FINDINGS.get(key)
+    if found is None:
+        recorder = _Recorder()
+        check(recorder)
+        found = [(severity, rule, message) for severity, rule, _, message in recorder.items]
+        if len(_FILTER_FINDINGS) >= 4096:
+            _FILTER_FINDINGS.clear()
+        _FILTER_FINDINGS[key] = found
+    return found
 
 
 def _check_pattern(c: _Collector, path: YamlPath, raw: str, is_regex: bool, body: str, kind: Kind) -> None:
@@ -452,28 +488,43 @@ def _check_flow(c: _Collector, wf: Workflow, filters: Mapping[tuple[str, str], F
     """Tags a job admits that the jobs it requires do not; approval jobs that are filtered out."""
     flow = _Flow(wf, filters)
     reported: set[tuple[str, str]] = set()
+    tag_sets: dict[tuple[int, ...], tuple[str | None, bool, str | None]] = {}
     for wj in wf.jobs:
         ups = flow.ups[wj.name]
         if not ups:
             continue
         try:
             _check_bypass(c, wj, flow, reported)
-            _check_tags(c, wj, ups, flow.by_name, flow.admitted, reported)
+            _check_tags(c, wj, ups, flow.by_name, flow.admitted, reported, tag_sets)
         except (rl.Unsupported, RecursionError):
             continue
 
 
 def _check_tags(c: _Collector, wj: WorkflowJob, ups: list[str], by_name: Mapping[str, WorkflowJob],
-                lang: Callable[[str, Kind], rl.Lang | None], reported: set[tuple[str, str]]) -> None:
+                lang: Callable[[str, Kind], rl.Lang | None], reported: set[tuple[str, str]],
+                tag_sets: dict[tuple[int, ...], tuple[str | None, bool, str | None]] | None = None) -> None:
     mine = lang(wj.name, "tag")
     up_langs = [lang(u, "tag") for u in ups]
     if mine is None or None in up_langs:
         return
-    sample = rl.example(mine)
+    # The set questions depend only on the languages, which jobs with the same filters share (the
+    # same objects, for the lifetime of the flow that owns them): answered once per combination.
+    key = (id(mine), *map(id, up_langs))
+    answers = tag_sets.get(key) if tag_sets is not None else None
+    if answers is None:
+        sample = rl.example(mine)
+        disjoint = lost = None
+        if sample is not None:
+            upstream = rl.union(*(u for u in up_langs if u is not None))
+            disjoint = rl.is_empty(rl.inter(mine, upstream))
+            lost = None if disjoint else rl.example(rl.difference(mine, upstream))
+        answers = (sample, bool(disjoint), lost)
+        if tag_sets is not None:
+            tag_sets[key] = answers
+    sample, disjoint, lost = answers
     if sample is None:
         return
-    upstream = rl.union(*(u for u in up_langs if u is not None))
-    if rl.is_empty(rl.inter(mine, upstream)):
+    if disjoint:
         holds = [u for u in ups if by_name[u].approval]
         if holds and len(holds) == len(ups):
             for h in holds:
@@ -489,7 +540,6 @@ def _check_tags(c: _Collector, wj: WorkflowJob, ups: list[str], by_name: Mapping
               f"({', '.join(ups)}) admits any of them: CircleCI never runs {wj.name} for those tags; give "
               "them matching tag filters")
         return
-    lost = rl.example(rl.difference(mine, upstream))
     if lost is not None:
         c.add("tags-partly-run", wj.filters_path,
               f"{wj.name} admits tag {_q(lost)}, which none of the jobs it requires ({', '.join(ups)}) "

@@ -357,3 +357,23 @@ def test_errors_only_lint_is_the_errors_of_the_full_lint() -> None:
             continue
         full = lint_data(data, file=str(path))
         assert lint_data(data, file=str(path), errors_only=True) == [f for f in full if f.severity == "error"]
+
+
+def test_lint_findings_are_the_same_with_cold_and_warm_filter_caches() -> None:
+    from pathlib import Path
+
+    from gen import engine, lint
+
+    corpus = sorted((Path(__file__).parent / "data" / "lint").glob("*.yml"))
+    datas = []
+    for path in corpus:
+        try:
+            datas.append((path, lint.parse_yaml_rt(path.read_text(encoding="utf-8"), path)))
+        except Exception:  # the corpus has a file that is not YAML on purpose
+            continue
+    lint._FILTER_FINDINGS.clear()
+    engine._MAP_FILTERS.clear()
+    cold = [lint.lint_data(data, file=str(path)) for path, data in datas]
+    warm = [lint.lint_data(data, file=str(path)) for path, data in datas]
+    assert cold == warm
+    assert any(cold)  # the corpus has findings to compare
