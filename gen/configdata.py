@@ -89,6 +89,13 @@ def value_data(value: Any) -> Any:
     ``.inf``/``.nan`` read back as the same numbers in YAML 1.2); dates and times were written as
     their ISO text, quoted, so they read back as that text.
     """
+    kind = type(value)  # exact types first: the Mapping and Sequence checks are slow abstract-class checks
+    if kind is str:
+        return value
+    if kind is dict:
+        return {str(k): value_data(v) for k, v in value.items()}
+    if kind is tuple or kind is list:
+        return [value_data(v) for v in value]
     if isinstance(value, str):
         return str(value)
     if isinstance(value, Mapping):
