@@ -13,9 +13,10 @@ environment values, contexts, patterns, table keys) and refuses values that look
   keys, npm tokens, CircleCI personal tokens, JSON web tokens;
 * a literal password in a URL (``https://user:pa55@host``) and a literal ``Bearer``/``Basic`` token;
 * secret-like strings: a run of 32 or more base64 characters (``A-Z a-z 0-9 + / =``) mixing upper case,
-  lower case and digits, with the entropy and the character-class changes of random data (an AWS
-  secret access key is 40 such characters). Hex digests (git SHAs, ``sha256:`` image digests) are
-  lower-case only and never match; nor do paths, CamelCase names and ``$VARIABLE`` references.
+  lower case and digits, with the entropy and the character-class changes of random data; and any
+  stand-alone run of exactly 40 such characters mixing the three (an AWS secret access key's shape,
+  which the output lint refuses too). Hex digests (git SHAs, ``sha256:`` image digests) are lower-case
+  only and never match; nor do paths, CamelCase names of other lengths and ``$VARIABLE`` references.
 
 The escape hatch is explicit and per value: ``allow_secrets = ["<exact text>", …]`` at the top of
 envs.toml. A finding is let through when the flagged text, or the whole value it is in, is listed.
@@ -41,8 +42,9 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a private key block", re.compile(r"-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----")),
     (
         "an AWS access key id",
-        re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA|A3T[A-Z0-9])"
-                   r"[A-Z0-9]{16}(?![A-Za-z0-9])"),
+        # The same boundaries as lint's aws-key-id rule, so nothing lint refuses in the output passes here.
+        re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA|A3T[A-Z0-9])"
+                   r"[A-Z0-9]{16}(?![A-Z0-9])"),
     ),
     (
         "a GitHub token",
@@ -69,6 +71,10 @@ _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/:@]+:(?P<secret>[^\s
 _AUTH_TOKEN = re.compile(r"(?i)\b(?:bearer|basic)\s+(?P<secret>[A-Za-z0-9._~+/=-]{16,})")
 # Candidate secret-like runs; their statistics decide (see _random_looking).
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{32,}")
+# Exactly 40 base64 characters standing alone, mixing upper case, lower case and digits: the shape of
+# an AWS secret access key, which lint's secret-like rule refuses in the output whatever its entropy.
+# Refused here too, so the error names the envs.toml key (and the file can allow it explicitly).
+_SECRET_40 = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 # Subresource-integrity hashes (sha256-<base64>) are digests, not secrets.
 _DIGEST_PREFIX = re.compile(r"sha(?:1|224|256|384|512)[-:]$", re.IGNORECASE)
 
@@ -140,8 +146,13 @@ def scan_text(value: str) -> Iterator[tuple[str, str, int]]:
         secret = m.group("secret")
         if any(c.isdigit() for c in secret) and any(c.isalpha() for c in secret):
             yield "a literal authorization token", secret, m.start("secret")
+    shaped: set[int] = set()
+    for m in _SECRET_40.finditer(value):
+        if {0, 1, 2} <= {_class(c) for c in m.group(0)}:
+            shaped.add(m.start())
+            yield "a 40-character string shaped like an AWS secret access key", m.group(0), m.start()
     for m in _BASE64_RUN.finditer(value):
-        if _DIGEST_PREFIX.search(value[: m.start()]):
+        if _DIGEST_PREFIX.search(value[: m.start()]) or m.start() in shaped:
             continue
         if _random_looking(m.group(0)):
             yield "a random secret such as an AWS secret access key", m.group(0), m.start()

@@ -41,6 +41,10 @@ POSITIVE = {
     "url password": "git clone https://deploy:hunter2hunter2@git.example.com/org/repo.git",
     "bearer": 'curl -H "Authorization: Bearer 0a1B2c3D4e5F6g7H8i9J" https://api.example.com',
     "random 32": "token=Xq3vB8nR2kL9pW4sT7yZ1cF6hJ0mD5aG",
+    # Exactly 40 mixed base64 characters is an AWS secret access key's shape: refused even when it reads
+    # like words, as the output lint refuses it (so the error names the envs.toml key instead).
+    "secret key shape": "SomeVeryLongCamelCaseIdentifierName12345",
+    "key id after a lowercase letter": "aws_access_key_idAKIAIOSFODNN7EXAMPLE",
 }
 NEGATIVE = {
     "git sha": "git checkout 3f786850e387550fdab836ed7e6dc881de23001b",
@@ -52,7 +56,7 @@ NEGATIVE = {
     "bearer variable": 'curl -H "Authorization: Bearer $API_TOKEN" https://api.example.com',
     "url variable password": "git clone https://deploy:$DEPLOY_PASSWORD@git.example.com/org/repo.git",
     "url parameter password": "git clone https://deploy:<< pipeline.parameters.pw >>@git.example.com/r.git",
-    "camel case": "SomeVeryLongCamelCaseIdentifierName12345",
+    "camel case": "SomeVeryLongCamelCaseIdentifierName123456",  # 41: exactly 40 is the AWS secret shape
     "path": "/home/circleci/project/node_modules/.bin/some-long-tool-name",
     "java path": "src/test/java/com/example/MyApplicationTests/Integration2",
     "uuid": str(uuid.UUID(int=0x1234567890ABCDEF1234567890ABCDEF)),
