@@ -1,6 +1,6 @@
 """Allow ``python -m gen``."""
 
-from gen.cli import main
+from gen.launch import main
 
 if __name__ == "__main__":
     main()

@@ -49,7 +49,7 @@ def check_rendered(text: str, envs_path: Path) -> Any:
     from gen.render import parsed
 
     data = parsed(text)
-    errors = [f for f in lint_data(data) if f.severity == "error"]
+    errors = lint_data(data, errors_only=True)
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -65,6 +65,7 @@ from gen.filters import (
     Trigger,
     clause_from_lists,
 )
+from gen.textfile import dotted
 
 YamlPath = tuple[str | int, ...]
 
@@ -77,13 +78,7 @@ MAX_PATTERN_BYTES = 256
 
 def yaml_path(parts: Sequence[str | int]) -> str:
     """``("workflows", "main", "jobs", 1)`` → ``workflows.main.jobs.1`` (odd keys quoted)."""
-    out: list[str] = []
-    for p in parts:
-        s = str(p)
-        if isinstance(p, str) and not re.fullmatch(r"[A-Za-z0-9_-]+", s):
-            s = '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        out.append(s)
-    return ".".join(out)
+    return dotted(parts)
 
 
 def line_of(root: Any, path: Sequence[str | int]) -> int | None:
@@ -646,7 +641,22 @@ class ExprFilter:
 
     def language(self, kind: Kind) -> rl.Lang | None:
         """Return the names of ``kind`` admitted, or None when that cannot be computed."""
+        if parse_expression(self.text) is self.expr:  # as read_filters made it: cached by its text
+            return _text_language(self.text, kind)
         return expression_language(self.expr, kind)
+
+
+# A config repeats the same few filters on thousands of jobs: what only depends on a filter's text is
+# worked out once per text. (Keyed by the text, not the parsed Expr: Lit(True) == Lit(1).)
+@lru_cache(maxsize=1024)
+def _checked_expression(text: str) -> tuple[Expr, tuple[Literal["invalid", "unsupported"], str] | None]:
+    expr = parse_expression(text)
+    return expr, check_expression(expr)
+
+
+@lru_cache(maxsize=1024)
+def _text_language(text: str, kind: Kind) -> rl.Lang | None:
+    return expression_language(parse_expression(text), kind)
 
 
 Filter = MapFilter | ExprFilter
@@ -666,6 +676,7 @@ def clause_language(c: Clause) -> rl.Lang:
     return pats if c.kind is ClauseKind.ONLY else rl.compl(pats)
 
 
+@lru_cache(maxsize=1024)  # pure; a config repeats the same few filters on thousands of jobs
 def refset_language(refs: RefSet) -> rl.Lang:
     """Return the names a union of clauses admits."""
     return rl.union(*(clause_language(c) for c in refs.clauses))
@@ -692,13 +703,52 @@ def read_filters(raw: Any, path: YamlPath) -> Filter:
         return NO_FILTERS
     if isinstance(raw, str):
         try:
-            expr = parse_expression(raw)
+            expr, problem = _checked_expression(raw)
         except ExprSyntaxError as exc:
             raise FilterError("invalid", path, f"expression does not parse: {exc}") from None
-        problem = check_expression(expr)
         if problem is not None:
             raise FilterError(problem[0], path, problem[1])
         return ExprFilter(raw, expr)
+    # Map filters: read once per distinct value (a config repeats the same few on thousands of jobs),
+    # with paths relative to the filters key, then placed at ``path``.
+    key = _frozen(raw)
+    read = _MAP_FILTERS.get(key) if key is not None else None
+    if read is None:
+        try:
+            read = _read_map_filters(raw, ())
+        except FilterError as exc:
+            read = exc
+        if key is not None:
+            if len(_MAP_FILTERS) >= 4096:
+                _MAP_FILTERS.clear()
+            _MAP_FILTERS[key] = read
+    if isinstance(read, FilterError):
+        raise FilterError(read.kind, (*path, *read.path), read.message)
+    return MapFilter(read.trigger, written=True, patterns=tuple(((*path, *rel), p) for rel, p in read.patterns),
+                     has_tags=read.has_tags)
+
+
+_MAP_FILTERS: dict[Any, MapFilter | FilterError] = {}
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable image of YAML data that tells apart what reading it tells apart (None: cannot)."""
+    if type(value) is str:  # the common case first (the Mapping check is a slow abstract-class check)
+        return (str, value)
+    if isinstance(value, Mapping):
+        items = tuple((_frozen(k), _frozen(v)) for k, v in value.items())
+        return None if any(k is None or v is None for k, v in items) else ("map", items)
+    if isinstance(value, list):
+        parts = tuple(_frozen(v) for v in value)
+        return None if any(v is None for v in parts) else ("list", parts)
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value), value)
+
+
+def _read_map_filters(raw: Any, path: YamlPath) -> MapFilter:
     if not isinstance(raw, Mapping):
         raise FilterError("invalid", path, "filters must be a map (branches/tags) or an expression string")
     for key in raw:

@@ -40,10 +40,10 @@ from gen.engine import (
     line_of,
     read_config,
     read_filters,
-    yaml_path,
 )
 from gen.errors import InputError
-from gen.filters import Kind, to_expression
+from gen.filters import Kind, Pattern, to_expression
+from gen.textfile import dotted, read_text
 
 Severity = Literal["error", "warning"]
 
@@ -106,30 +106,10 @@ class Finding:
 # --------------------------------------------------------------------------------------------------
 # Reading.
 
-MAX_BYTES = 32 * 1024 * 1024
-
-
 def read_yaml_file(path: Path) -> str:
     """Read a config file as text, or raise InputError saying plainly why not."""
-    try:
-        if path.is_dir():
-            raise InputError("is a directory, not a file", file=path, hint="pass the path of a config.yml")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(f"file is too large ({size} bytes, limit {MAX_BYTES})", file=path)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", file=path, hint="check the path") from None
-    except PermissionError:
-        raise InputError("permission denied while reading", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
-    if b"\x00" in data:
-        raise InputError("is a binary file, not YAML text", file=path)
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path) from None
+    return read_text(path, kind="YAML", missing_hint="check the path", dir_hint="pass the path of a config.yml")
+
 
 
 def parse_yaml_rt(text: str, file: str | Path | None) -> Any:
@@ -211,16 +191,19 @@ def _walk(node: Any, path: YamlPath) -> Iterator[tuple[YamlPath, str]]:
 
 
 class _Collector:
-    def __init__(self, data: Any, file: str | None) -> None:
+    def __init__(self, data: Any, file: str | None, errors_only: bool = False) -> None:
         self.data = data
         self.file = file
+        self.errors_only = errors_only
         self.items: list[tuple[Severity, str, YamlPath, str]] = []
 
     def add(self, rule: str, path: YamlPath, message: str, severity: Severity | None = None) -> None:
-        self.items.append((severity or RULES[rule][0], rule, path, message))
+        severity = severity or RULES[rule][0]
+        if severity == "error" or not self.errors_only:
+            self.items.append((severity, rule, path, message))
 
     def findings(self) -> list[Finding]:
-        out = [Finding(sev, rule, yaml_path(path), msg, line_of(self.data, path), self.file)
+        out = [Finding(sev, rule, dotted(path), msg, line_of(self.data, path), self.file)
                for sev, rule, path, msg in self.items]
         order = {id(f): i for i, f in enumerate(out)}
         return sorted(out, key=lambda f: (f.line is None, f.line or 0, order[id(f)]))
@@ -230,14 +213,20 @@ class _Collector:
 # The checks.
 
 
-def lint_data(data: Any, *, file: str | None = None) -> list[Finding]:
+def lint_data(data: Any, *, file: str | None = None, errors_only: bool = False) -> list[Finding]:
     """Lint a parsed config (round-trip data gives line numbers; plain data gives none).
+
+    Args:
+        data: The parsed config.
+        file: The file name for the findings.
+        errors_only: Leave warnings out (render needs only errors; a map-filter config of thousands of
+            jobs has a warning per job).
 
     Returns:
         The findings, ordered by line.
 
     """
-    c = _Collector(data, file)
+    c = _Collector(data, file, errors_only)
     config = read_config(data)
     for p in config.problems:
         c.add(p.rule, p.path, p.message)
@@ -309,12 +298,23 @@ def _check_filters(c: _Collector, config: Config, wj: WorkflowJob) -> Filter | N
         if config.version in ("2", "2.0"):
             c.add("expression-needs-2.1", wj.filters_path,
                   "expression filters need version: 2.1; use branches/tags map filters in a version 2 config")
-        _check_expression_names(c, wj.filters_path, f.expr)
+        parsed = f.expr
+
+        def check_names(r: _Collector) -> None:
+            _check_expression_names(r, (), parsed)
+
+        for severity, rule, message in _findings_of(("expression", f.text), check_names):
+            c.add(rule, wj.filters_path, message, severity)
     elif f.written:
         for ppath, p in f.patterns:
             kind: Kind = "branch" if ppath[len(wj.filters_path)] == "branches" else "tag"
-            _check_pattern(c, ppath, p.raw, p.is_regex, p.body, kind)
-        if config.version == "2.1":
+
+            def check_pattern(r: _Collector, p: Pattern = p, kind: Kind = kind) -> None:
+                _check_pattern(r, (), p.raw, p.is_regex, p.body, kind)
+
+            for severity, rule, message in _findings_of(("pattern", p.raw, kind), check_pattern):
+                c.add(rule, ppath, message, severity)
+        if config.version == "2.1" and not c.errors_only:  # the map-filters warning
             expr = to_expression(f.trigger)
             if expr is None:
                 c.add("map-filters", wj.filters_path, "map filters are deprecated; these admit what no "
@@ -331,6 +331,31 @@ def _check_filters(c: _Collector, config: Config, wj: WorkflowJob) -> Filter | N
         except rl.Unsupported:
             pass
     return f
+
+
+class _Recorder(_Collector):
+    """Collects what a check of one filter or pattern finds, to be placed at each path that has it."""
+
+    def __init__(self) -> None:
+        super().__init__(None, None)
+
+
+# A config repeats the same few filters on thousands of jobs: the findings of checking one expression
+# or pattern depend on nothing else, so each is checked once (with every severity; the collector it
+# is replayed into keeps what it wants) and its findings placed at each job's path.
+_FILTER_FINDINGS: dict[tuple[str, ...], list[tuple[Severity, str, str]]] = {}
+
+
+def _findings_of(key: tuple[str, ...], check: Callable[[_Collector], None]) -> list[tuple[Severity, str, str]]:
+    found = _FILTER_FINDINGS.get(key)
+    if found is None:
+        recorder = _Recorder()
+        check(recorder)
+        found = [(severity, rule, message) for severity, rule, _, message in recorder.items]
+        if len(_FILTER_FINDINGS) >= 4096:
+            _FILTER_FINDINGS.clear()
+        _FILTER_FINDINGS[key] = found
+    return found
 
 
 def _check_pattern(c: _Collector, path: YamlPath, raw: str, is_regex: bool, body: str, kind: Kind) -> None:
@@ -443,28 +468,43 @@ def _check_flow(c: _Collector, wf: Workflow, filters: Mapping[tuple[str, str], F
     """Tags a job admits that the jobs it requires do not; approval jobs that are filtered out."""
     flow = _Flow(wf, filters)
     reported: set[tuple[str, str]] = set()
+    tag_sets: dict[tuple[int, ...], tuple[str | None, bool, str | None]] = {}
     for wj in wf.jobs:
         ups = flow.ups[wj.name]
         if not ups:
             continue
         try:
             _check_bypass(c, wj, flow, reported)
-            _check_tags(c, wj, ups, flow.by_name, flow.admitted, reported)
+            _check_tags(c, wj, ups, flow.by_name, flow.admitted, reported, tag_sets)
         except (rl.Unsupported, RecursionError):
             continue
 
 
 def _check_tags(c: _Collector, wj: WorkflowJob, ups: list[str], by_name: Mapping[str, WorkflowJob],
-                lang: Callable[[str, Kind], rl.Lang | None], reported: set[tuple[str, str]]) -> None:
+                lang: Callable[[str, Kind], rl.Lang | None], reported: set[tuple[str, str]],
+                tag_sets: dict[tuple[int, ...], tuple[str | None, bool, str | None]] | None = None) -> None:
     mine = lang(wj.name, "tag")
     up_langs = [lang(u, "tag") for u in ups]
     if mine is None or None in up_langs:
         return
-    sample = rl.example(mine)
+    # The set questions depend only on the languages, which jobs with the same filters share (the
+    # same objects, for the lifetime of the flow that owns them): answered once per combination.
+    key = (id(mine), *map(id, up_langs))
+    answers = tag_sets.get(key) if tag_sets is not None else None
+    if answers is None:
+        sample = rl.example(mine)
+        disjoint = lost = None
+        if sample is not None:
+            upstream = rl.union(*(u for u in up_langs if u is not None))
+            disjoint = rl.is_empty(rl.inter(mine, upstream))
+            lost = None if disjoint else rl.example(rl.difference(mine, upstream))
+        answers = (sample, bool(disjoint), lost)
+        if tag_sets is not None:
+            tag_sets[key] = answers
+    sample, disjoint, lost = answers
     if sample is None:
         return
-    upstream = rl.union(*(u for u in up_langs if u is not None))
-    if rl.is_empty(rl.inter(mine, upstream)):
+    if disjoint:
         holds = [u for u in ups if by_name[u].approval]
         if holds and len(holds) == len(ups):
             for h in holds:
@@ -480,7 +520,6 @@ def _check_tags(c: _Collector, wj: WorkflowJob, ups: list[str], by_name: Mapping
               f"({', '.join(ups)}) admits any of them: CircleCI never runs {wj.name} for those tags; give "
               "them matching tag filters")
         return
-    lost = rl.example(rl.difference(mine, upstream))
     if lost is not None:
         c.add("tags-partly-run", wj.filters_path,
               f"{wj.name} admits tag {_q(lost)}, which none of the jobs it requires ({', '.join(ups)}) "
@@ -565,6 +604,8 @@ def _check_images(c: _Collector, data: Mapping[str, Any]) -> None:
 
 
 def _check_secrets(c: _Collector, data: Any) -> None:
+    if not _may_hold_secrets(data):
+        return
     done = {p for _, rule, p, _ in c.items if rule == "literal-secret"}
     for path, text in _walk(data, ()):
         if path in done:
@@ -578,6 +619,29 @@ def _check_secrets(c: _Collector, data: Any) -> None:
                 c.add("secret-like", path, "this contains a 40-character string shaped like an AWS secret "
                       "access key; store secrets in a CircleCI context or project variable and use $NAME")
                 break
+
+
+def _may_hold_secrets(data: Any) -> bool:
+    """Whether any string of ``data`` could give a secret finding: one regex pass over all of them.
+
+    A config of thousands of jobs has tens of thousands of strings; walking them with their paths
+    and two regex searches each was the largest part of linting one. Both regexes look around with
+    classes that exclude the line break, so on the strings joined by line breaks they find exactly
+    the matches they find in each string; only when one is found are paths worked out (the walk).
+    """
+    strings: list[str] = []
+    stack: list[Any] = [data]
+    while stack:  # the strings _walk visits (values, not keys), without building their paths
+        cur = stack.pop()
+        kind = type(cur)  # exact types first: the Mapping check is an abstract-base-class check, slow
+        if kind is str or (kind is not dict and kind is not list and isinstance(cur, str)):
+            strings.append(cur)
+        elif kind is dict or (kind is not list and isinstance(cur, Mapping)):
+            stack.extend(cur.values())
+        elif kind is list or isinstance(cur, list):
+            stack.extend(cur)
+    blob = "\n".join(strings)
+    return AWS_KEY_ID.search(blob) is not None or any(_is_secret_like(m.group()) for m in SECRET_40.finditer(blob))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from gen.errors import InputError
 from gen.filters import (
+    Kind,
     MapDimension,
     NotExpressible,
     Pattern,
@@ -23,6 +24,7 @@ from gen.filters import (
     clause_from_lists,
     to_expression,
     to_map,
+    union_all,
 )
 from gen.models import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep
 from gen.secrets import check_secrets
@@ -49,11 +51,15 @@ ECR_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
 ECR_REPO = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
 ECR_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 ECR_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+# Exactly the characters for which str.isspace() is true (for str patterns both ask Py_UNICODE_ISSPACE),
+# in one regex call instead of a Python loop over the image name.
+WHITESPACE = re.compile(r"\s")
 
 # What `git check-ref-format` forbids anywhere in a ref name (sequences like `..` and `@{` included).
 _GIT_NAME_BAD = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{")
 
 FilterStyle = Literal["expression", "map"]
+_KINDS: tuple[Kind, Kind] = ("branch", "tag")
 
 
 @dataclass(frozen=True)
@@ -128,10 +134,16 @@ class Plan:
 
 
 class _Ctx:
-    """Carries the file path so every error names it."""
+    """Carries the file path so every error names it, and what this build has already worked out."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Thousands of environments share a handful of images, patterns and filters: each distinct
+        # one is checked, built or written once (bench/RESULTS.md has the before and after).
+        self.images: dict[str, bool] = {}  # image → is on ECR (checked and valid)
+        self.patterns_ok: set[str] = set()  # filter patterns already checked
+        self.triggers: dict[tuple[Any, ...], Trigger] = {}  # (only, ignore) × 2 → one shared Trigger
+        self.filters: dict[Trigger, Filters] = {}  # admitted trigger → its rendered filters
 
     def fail(self, key: str, message: str, hint: str | None = None) -> InputError:
         return InputError(message, file=self.path, key=key, hint=hint)
@@ -224,9 +236,11 @@ def _executor(ctx: _Ctx, env_name: str, env: Environment, defaults: Defaults | N
     image, image_key = _pick(env, defaults, "image", env_key)
     if image is None:
         raise ctx.fail(image_key, "no image for this environment", "set image here or in [defaults]")
-    if not image or image != image.strip() or any(c.isspace() for c in image):
-        raise ctx.fail(image_key, f"image {image!r} is empty or contains white space")
-    is_ecr = _check_ecr(ctx, image_key, image)
+    is_ecr = ctx.images.get(image)
+    if is_ecr is None:
+        if not image or image != image.strip() or WHITESPACE.search(image):
+            raise ctx.fail(image_key, f"image {image!r} is empty or contains white space")
+        is_ecr = ctx.images[image] = _check_ecr(ctx, image_key, image)
     aws: AwsAuth | None
     aws, aws_key = _pick(env, defaults, "aws_auth", env_key)
     auth: DockerAuth | None
@@ -279,18 +293,25 @@ def _executor(ctx: _Ctx, env_name: str, env: Environment, defaults: Defaults | N
 
 def _trigger(ctx: _Ctx, env_key: str, branches: RefFilter | None, b_key: str,
              tags: RefFilter | None, t_key: str) -> Trigger:
-    sets = []
-    for kind, spec, key in (("branch", branches, b_key), ("tag", tags, t_key)):
+    lists: list[tuple[tuple[str, ...] | None, tuple[str, ...] | None]] = []
+    for spec, key in ((branches, b_key), (tags, t_key)):
         only = ignore = None
         if spec is not None:
             only, ignore = _as_list(spec.only), _as_list(spec.ignore)
             for sub, pats in (("only", only), ("ignore", ignore)):
                 for i, raw in enumerate(pats or ()):
+                    if raw in ctx.patterns_ok:
+                        continue
                     pkey = f"{key}.{sub}" + (f".{i}" if not isinstance(getattr(spec, sub), str) else "")
                     _check_pattern(ctx, pkey, raw)
-        clause = clause_from_lists(only, ignore, "branch" if kind == "branch" else "tag")
-        sets.append(RefSet.of(clause))
-    return Trigger(sets[0], sets[1])
+                    ctx.patterns_ok.add(raw)
+        lists.append((only, ignore))
+    shared = ctx.triggers.get(tuple(lists))
+    if shared is None:
+        sets = [RefSet.of(clause_from_lists(only, ignore, kind))
+                for (only, ignore), kind in zip(lists, _KINDS, strict=True)]
+        shared = ctx.triggers[tuple(lists)] = Trigger(sets[0], sets[1])
+    return shared
 
 
 def _check_pattern(ctx: _Ctx, key: str, raw: str) -> None:
@@ -513,12 +534,15 @@ def build_plan(envs: EnvsFile, path: Path) -> Plan:
     for n in names:
         for r in requires[n]:
             downstream[r].append(n)
+    # union_all is the fold own ∪ admitted[d1] ∪ admitted[d2] ∪ … in one pass, so a job that thousands
+    # of jobs require costs as much as its dependents, not its dependents squared.
     admitted: dict[str, Trigger] = {}
     for n in reversed(order):
-        acc = own[n]
-        for d in downstream[n]:
-            acc = acc.union(admitted[d])
-        admitted[n] = acc
+        below = [admitted[d] for d in downstream[n]]
+        admitted[n] = own[n] if not below else Trigger(
+            union_all(own[n].branches, [t.branches for t in below]),
+            union_all(own[n].tags, [t.tags for t in below]),
+        )
 
     wjobs: list[WorkflowJob] = []
     for n in order:
@@ -548,8 +572,12 @@ def build_plan(envs: EnvsFile, path: Path) -> Plan:
 
 
 def _filters(ctx: _Ctx, style: FilterStyle, env: str, trig: Trigger) -> Filters:
+    known = ctx.filters.get(trig)  # the style is the file's, so the trigger alone decides
+    if known is not None:
+        return known
     if style == "expression":
-        return Filters(expression=to_expression(trig))
+        known = ctx.filters[trig] = Filters(expression=to_expression(trig))
+        return known
     try:
         b = to_map(trig.branches, "branch")
         t = to_map(trig.tags, "tag")
@@ -559,4 +587,5 @@ def _filters(ctx: _Ctx, style: FilterStyle, env: str, trig: Trigger) -> Filters:
             f"map filters cannot express what this job must admit ({exc}) without regex lookahead",
             'use filters = "expression", or make the patterns of dependent environments agree',
         ) from None
-    return Filters(branches=b if b.key else None, tags=t if t.key else None)
+    known = ctx.filters[trig] = Filters(branches=b if b.key else None, tags=t if t.key else None)
+    return known

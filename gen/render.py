@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,41 @@ def _finalize(value: Any) -> Any:
     raise _Unquoted(f"a value ({type(value).__name__}) was written without the q or yaml filter")
 
 
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, in its private folder of the temp directory (mode 0700).
+
+    Compiling the five templates is about a tenth of rendering a small envs file, at every run; the
+    cache keeps the compiled code between runs. Jinja checks each entry against its template's source;
+    the file names also carry the Jinja version and a checksum of this module (the environment's
+    options, which the compiled code depends on, are set here). A cache that cannot be read or written
+    only means compiling again.
+    """
+
+    def __init__(self) -> None:
+        import zlib
+
+        with open(__file__, "rb") as fh:
+            options = zlib.crc32(fh.read())
+        super().__init__(pattern=f"__cigen_{jinja2.__version__}_{options:08x}_%s.cache")
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # a damaged entry is a miss
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return _CompiledTemplates()
+    except (OSError, RuntimeError):  # no safe private temp folder: compile every time
+        return None
+
+
 @lru_cache(maxsize=8)
 def environment(templates: Path | None = None) -> jinja2.Environment:
     """The Jinja environment: user overrides first (by file name), then the shipped templates.
@@ -81,6 +117,10 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
     loaders.append(jinja2.FileSystemLoader(str(default_templates_dir())))
     env = _Environment(
         loader=jinja2.ChoiceLoader(loaders),
+        # The shipped templates cannot change while cigen runs: skip Jinja's stat() of the template file
+        # on every {% include %} (one per job). User templates keep the check.
+        auto_reload=templates is not None,
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         finalize=_finalize,
         autoescape=False,
@@ -124,14 +164,21 @@ def render_plan(plan: Plan, templates: Path | None = None) -> str:
         detail = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
         raise TemplateError(f"template failed: {detail}", file=file or where, line=line) from None
     text = text.rstrip("\n") + "\n"
-    try:
-        data = parse_yaml(text, source=where)
-    except TemplateError as exc:
-        culprit = _unparseable_override(env, plan, templates)
-        if culprit is not None:
-            raise exc.__class__(exc.message, file=culprit, hint="this override produces text that is not "
-                                "YAML; compare it with the shipped template of the same name") from None
-        raise
+    if templates is None and check_yaml_syntax(text, source=where):
+        # The shipped templates: the text is proven YAML in C, and its data is known from the plan
+        # (gen.configdata, tested against the parse); parsing it in Python took seconds at scale.
+        from gen.configdata import config_data
+
+        data = config_data(plan)
+    else:
+        try:
+            data = parse_yaml(text, source=where)
+        except TemplateError as exc:
+            culprit = _unparseable_override(env, plan, templates)
+            if culprit is not None:
+                raise exc.__class__(exc.message, file=culprit, hint="this override produces text that is not "
+                                    "YAML; compare it with the shipped template of the same name") from None
+            raise
     _parsed.clear()
     _parsed[text] = data
     return text
@@ -180,6 +227,44 @@ def parsed(text: str) -> Any:
     return parse_yaml(text) if data is None else data
 
 
+def check_yaml_syntax(text: str, source: str = "rendered config") -> bool:
+    """Check that ``text`` is well-formed YAML with libyaml's C parser, building no data.
+
+    This is the parse-back of the shipped templates. Their keys are fixed words or names the plan has
+    already made unique, and every value went through the ``q``/``yaml`` filters (so no tag, anchor or
+    alias can appear): what is left to prove is the YAML syntax, and libyaml proves it at C speed,
+    hundreds of times faster than the pure-Python safe load (bench/RESULTS.md). Template overrides can
+    write anything, so they get the full load of :func:`parse_yaml` (duplicate keys, tags, a single
+    document).
+
+    Returns:
+        True when checked; False when PyYAML has no libyaml (nothing was checked: use parse_yaml).
+
+    Raises:
+        TemplateError: naming ``source`` and the output line.
+    """
+    try:
+        from yaml import YAMLError
+        from yaml._yaml import CParser  # libyaml binding; absent when PyYAML was built without it
+    except ImportError:
+        return False
+    try:
+        CParser(text).raw_parse()  # every event of the stream, in C; nothing is constructed
+    except YAMLError as exc:
+        raise _not_yaml(exc, source) from None
+    return True
+
+
+def _not_yaml(exc: Exception, source: str) -> TemplateError:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return TemplateError(
+        f"the rendered config is not valid YAML ({problem}, output line {line}); nothing was written",
+        file=source,
+    )
+
+
 def parse_yaml(text: str, source: str = "rendered config") -> Any:
     """Parse YAML 1.2 with ruamel.yaml (safe loader); a failure is a TemplateError naming ``source``."""
     from ruamel.yaml import YAML
@@ -188,10 +273,4 @@ def parse_yaml(text: str, source: str = "rendered config") -> Any:
     try:
         return YAML(typ="safe").load(text)
     except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TemplateError(
-            f"the rendered config is not valid YAML ({problem}, output line {line}); nothing was written",
-            file=source,
-        ) from None
+        raise _not_yaml(exc, source) from None
