@@ -1,6 +1,6 @@
 """Typer's help texts for the fast path of gen.launch. Generated: python -m gen.launch --write-help."""
 
-CLI_CRC = 3787048957
+CLI_CRC = 922053955
 
 TEXT: dict[tuple[str, ...], str] = {
     (): (

@@ -45,7 +45,9 @@ def _root(
 
 @app.command()
 def render(
-    envs: Annotated[Path, typer.Argument(help="The envs file.")] = Path("envs.toml"),
+    # readable=False: the loader reports an unreadable file in cigen's one-line form (click's own check
+    # would print a multi-line usage box instead).
+    envs: Annotated[Path, typer.Argument(help="The envs file.", readable=False)] = Path("envs.toml"),
     output: Annotated[
         Optional[str],  # noqa: UP045 - typer needs Optional on 3.11
         typer.Option("-o", "--output", help="Where to write; '-' for stdout. Default: .circleci/config.yml "

@@ -42,7 +42,8 @@ def read_text(path: Path) -> str:
     except FileNotFoundError:
         raise InputError("file not found", file=path, hint="check the path, or run `cigen init`") from None
     except PermissionError:
-        raise InputError("permission denied while reading", file=path) from None
+        raise InputError("permission denied while reading", file=path,
+                         hint="make the file readable by this user") from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
     if b"\x00" in data:
@@ -50,7 +51,8 @@ def read_text(path: Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path) from None
+        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path,
+                         hint="save it as UTF-8") from None
     return text.removeprefix("\ufeff")
 
 
@@ -178,6 +180,15 @@ def _type_of(value: Any) -> str:
     return _TYPE_NAMES.get(name, name)
 
 
+def _masked(key: str) -> str:
+    """Hide any credential-looking part of a dotted key (the secret guard runs after validation)."""
+    from gen.secrets import scan_text  # here: gen.secrets imports this module
+
+    for _, text, _ in scan_text(key):
+        key = key.replace(text, "<secret>")
+    return key
+
+
 def _expected(err: Any) -> str:
     text = str(err["msg"]).removeprefix("Input should be ")
     if err["type"] in ("model_type", "model_attributes_type", "dict_type"):
@@ -195,8 +206,10 @@ def _convert(exc: ValidationError, data: dict[str, Any], path: Path) -> InputErr
         key = dotted(parts)
         groups.setdefault(key, []).append(err)
         parts_of[key] = parts
-    # The most specific key first (deepest; then the first reported).
-    key = max(groups, key=lambda k: len(parts_of[k]))
+    # The most specific key first (deepest; then the first reported). At equal depth an unknown key
+    # wins: a misspelt key also makes the key it was meant to be "missing", and "did you mean" is the
+    # message that says how to fix both.
+    key = max(groups, key=lambda k: (len(parts_of[k]), any(e["type"] == "extra_forbidden" for e in groups[k])))
     errs = groups[key]
     parts = parts_of[key]
     etypes = [e["type"] for e in errs]
@@ -211,16 +224,31 @@ def _convert(exc: ValidationError, data: dict[str, Any], path: Path) -> InputErr
             hint = f'did you mean "{close[0]}"?' if close else "allowed keys: " + ", ".join(allowed)
     elif "missing" in etypes:
         message = "required key is missing"
+        if key == "environments":
+            hint = "add at least one [environments.<name>] table"
     elif "step_shape" in etypes:
         message = str(next(e for e in errs if e["type"] == "step_shape")["msg"])
         hint = 'e.g. "checkout", { run = "make test", name = "Unit tests" } or { save_cache = { … } }'
     elif all(t.endswith("_type") for t in etypes):
         expected = " or ".join(dict.fromkeys(_expected(e) for e in errs))
         message = f"expected {expected}, got {_type_of(err.get('input'))}"
+    elif etypes == ["literal_error"]:
+        expected = str(err["ctx"]["expected"]) if "ctx" in err else str(err["msg"])
+        value = err.get("input")
+        message = f"expected {expected}, got {_type_of(value)}"
+        if isinstance(value, str):
+            from gen.secrets import scan_text  # here: gen.secrets imports this module
+
+            # Echo a short wrong word back, never anything that could be a credential.
+            if len(value) <= 40 and not any(scan_text(value)):
+                message += f" {value!r}"
+        else:
+            hint = "write the value as a quoted string"
     else:
         message = str(err["msg"])
     # Other keys with problems, not counting the union siblings of this one.
     extra = sum(1 for k in groups if k != key and not key.startswith(k + ".") and k != "")
     if extra:
         message += f" (and {extra} more problem{'s' if extra > 1 else ''})"
+    key = _masked(key)
     return InputError(message, file=path, key=key or None, hint=hint)

@@ -222,3 +222,9 @@ class EnvsFile(_Strict):
         description="The environments by name (a lowercase letter, then a-z 0-9 _ -), in the order jobs are listed.",
         examples=[{"staging": {"branches": {"only": "main"}}}],
     )
+    allow_secrets: list[str] = Field(
+        default_factory=list,
+        description="Exact texts the envs.toml secret guard must let through because they are not "
+        "credentials; nothing else is exempt (and lint still refuses AWS key shapes in the output).",
+        examples=[["https://anonymous:anonymous@mirror.example.org/simple"]],
+    )

@@ -27,13 +27,16 @@ from gen.filters import (
     union_all,
 )
 from gen.models import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep
+from gen.secrets import check_secrets
 
 ENV_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 # CircleCI job and workflow names as its schema admits them in `requires`.
 JOB_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 RESOURCE_CLASS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
-STEP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]*")
+MAX_NAME = 255  # environment, job and workflow names
+# A step or command name, as CircleCI's config schema admits it for steps (^[a-z][a-z\d/_-]*$).
+STEP_NAME = re.compile(r"[a-z][a-z0-9/_-]*")
 ROLE_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")
 # AWS access key ids: a four-letter prefix naming the kind of key, then 16 upper-case/digits.
 AWS_KEY_ID = re.compile(r"(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}")
@@ -188,6 +191,14 @@ def check_var_name(ctx: _Ctx, key: str, raw: str) -> str:
     return name
 
 
+def _check_length(ctx: _Ctx, key: str, name: str) -> None:
+    # Names become YAML keys, and YAML allows an implicit key at most 1024 characters; a generous
+    # fixed limit keeps every name (and `hold-<job>`) far inside it.
+    if len(name) > MAX_NAME:
+        raise ctx.fail(key, f"name is {len(name)} characters long, the limit is {MAX_NAME}",
+                       "use a shorter name")
+
+
 def _check_ecr(ctx: _Ctx, key: str, image: str) -> bool:
     """Whether ``image`` is on ECR; raises if it claims to be but is malformed."""
     host, slash, rest = image.partition("/")
@@ -308,6 +319,11 @@ def _check_pattern(ctx: _Ctx, key: str, raw: str) -> None:
         raise ctx.fail(key, "empty pattern", "write an exact name or a /regex/")
     if "\n" in raw or "\r" in raw:
         raise ctx.fail(key, "a branch or tag pattern cannot contain a line break")
+    if "<<" in raw:
+        # In a 2.1 config CircleCI fills in `<< … >>` before filters are read, and its schema refuses
+        # `<<…>>` in expression filters; cigen could not know what the pattern admits when propagating.
+        raise ctx.fail(key, "a branch or tag pattern cannot contain '<<' (CircleCI parameter syntax)",
+                       "write the branch or tag names themselves, or a /regex/")
     p = Pattern(raw)
     if p.is_regex:
         try:
@@ -331,7 +347,8 @@ def _steps(ctx: _Ctx, steps: list[Any] | None, key: str) -> tuple[Any, ...]:
         skey = f"{key}.{i}"
         if isinstance(step, str):
             if not STEP_NAME.fullmatch(step):
-                raise ctx.fail(skey, f"{step!r} is not a step name", 'e.g. "checkout" or "setup_remote_docker"')
+                raise ctx.fail(skey, f"{step!r} is not a step name",
+                               'lowercase letters, digits, _ - and /, e.g. "checkout" or "aws-cli/setup"')
             out.append(step)
         elif isinstance(step, RunStep):
             out.append(_run_step(ctx, step, skey))
@@ -341,7 +358,8 @@ def _steps(ctx: _Ctx, steps: list[Any] | None, key: str) -> tuple[Any, ...]:
                                "split it into several steps")
             (name,) = step
             if not STEP_NAME.fullmatch(name):
-                raise ctx.fail(f"{skey}.{name}", f"{name!r} is not a step name")
+                raise ctx.fail(f"{skey}.{name}", f"{name!r} is not a step name",
+                               'lowercase letters, digits, _ - and /, e.g. "save_cache" or "aws-cli/setup"')
             out.append(dict(step))
     return tuple(out)
 
@@ -414,9 +432,12 @@ def build_plan(envs: EnvsFile, path: Path) -> Plan:
         InputError: naming the dotted key of the first problem found.
     """
     ctx = _Ctx(path)
+    # Secrets first: a credential is refused whatever else is wrong with the file (gen/secrets.py).
+    check_secrets(envs.model_dump(exclude_none=True), envs.allow_secrets, path)
     if not JOB_NAME.fullmatch(envs.workflow):
         raise ctx.fail("workflow", f"{envs.workflow!r} is not a workflow name",
                        "letters, digits, _ and -, starting with a letter")
+    _check_length(ctx, "workflow", envs.workflow)
     if envs.workflow == "version":
         # `workflows.version` is a key of its own in CircleCI configs (required in version 2).
         raise ctx.fail("workflow", '"version" cannot name a workflow: CircleCI reads workflows.version as a key',
@@ -435,10 +456,12 @@ def build_plan(envs: EnvsFile, path: Path) -> Plan:
         if not ENV_NAME.fullmatch(name):
             raise ctx.fail(env_key, f"{name!r} is not an environment name",
                            "a lowercase letter first, then lowercase letters, digits, _ or -")
+        _check_length(ctx, env_key, name)
         job = env.job if env.job is not None else name
         if not JOB_NAME.fullmatch(job):
             raise ctx.fail(f"{env_key}.job", f"{job!r} is not a job name",
                            "letters, digits, _ and -, starting with a letter")
+        _check_length(ctx, f"{env_key}.job", job)
         if job in taken:
             raise ctx.fail(f"{env_key}.job", f"job name {job!r} is already used by environment {taken[job]!r}")
         taken[job] = name

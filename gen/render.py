@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 
 from gen.errors import TemplateError
 from gen.plan import Plan
@@ -29,6 +30,37 @@ def default_templates_dir() -> Path:
 
 class _Unquoted(jinja2.TemplateError):
     pass
+
+
+class _Environment(jinja2.Environment):
+    """A Jinja environment that refuses ``{% filter %}`` blocks.
+
+    ``finalize`` checks every ``{{ … }}``, but a filter block pipes already-rendered text through a
+    filter straight into the output: ``{% filter replace('"', '') %}{{ v | q }}{% endfilter %}`` would
+    take the quotes off a value again. No shipped template needs one, so none may use one.
+    """
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for node in tree.find_all(nodes.FilterBlock):
+            raise jinja2.TemplateSyntaxError(
+                "{% filter %} blocks are not allowed: they could change values after the q/yaml filters",
+                node.lineno, name, filename,
+            )
+        return tree
+
+
+class _RecordingLoader(jinja2.FileSystemLoader):
+    """The override directory's loader; remembers which templates it served (to name them in errors)."""
+
+    def __init__(self, searchpath: str) -> None:
+        super().__init__(searchpath)
+        self.served: dict[str, str] = {}  # template name -> file
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        source, filename, uptodate = super().get_source(environment, template)
+        self.served[template] = filename
+        return source, filename, uptodate
 
 
 def _finalize(value: Any) -> Any:
@@ -81,9 +113,9 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
     """
     loaders: list[jinja2.BaseLoader] = []
     if templates is not None:
-        loaders.append(jinja2.FileSystemLoader(str(templates)))
+        loaders.append(_RecordingLoader(str(templates)))
     loaders.append(jinja2.FileSystemLoader(str(default_templates_dir())))
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.ChoiceLoader(loaders),
         # The shipped templates cannot change while cigen runs: skip Jinja's stat() of the template file
         # on every {% include %} (one per job). User templates keep the check.
@@ -117,15 +149,20 @@ def render_plan(plan: Plan, templates: Path | None = None) -> str:
     if templates is not None and not templates.is_dir():
         raise TemplateError("templates directory not found", file=templates)
     where = str(templates) if templates is not None else "shipped templates"
+    env = environment(templates)
     try:
-        text = environment(templates).get_template(ENTRY_TEMPLATE).render(plan=plan)
+        text = env.get_template(ENTRY_TEMPLATE).render(plan=plan)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax error: {exc.message}", file=exc.filename or exc.name or where,
                             line=exc.lineno) from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template {exc.name!r} not found", file=where) from None
-    except (jinja2.TemplateError, TypeError, ValueError) as exc:
-        raise TemplateError(f"template failed: {exc}", file=where) from None
+    except RecursionError:
+        raise TemplateError("templates include each other without end", file=where) from None
+    except Exception as exc:  # templates are code (an override is the user's): any failure is theirs
+        file, line = _failing_template(exc)
+        detail = str(exc) if isinstance(exc, jinja2.TemplateError) else f"{type(exc).__name__}: {exc}"
+        raise TemplateError(f"template failed: {detail}", file=file or where, line=line) from None
     text = text.rstrip("\n") + "\n"
     if templates is None and check_yaml_syntax(text, source=where):
         # The shipped templates: the text is proven YAML in C, and its data is known from the plan
@@ -134,10 +171,48 @@ def render_plan(plan: Plan, templates: Path | None = None) -> str:
 
         data = config_data(plan)
     else:
-        data = parse_yaml(text, source=where)
+        try:
+            data = parse_yaml(text, source=where)
+        except TemplateError as exc:
+            culprit = _unparseable_override(env, plan, templates)
+            if culprit is not None:
+                raise exc.__class__(exc.message, file=culprit, hint="this override produces text that is not "
+                                    "YAML; compare it with the shipped template of the same name") from None
+            raise
     _parsed.clear()
     _parsed[text] = data
     return text
+
+
+def _failing_template(exc: BaseException) -> tuple[str | None, int | None]:
+    """Find the template file and line a rendering error happened in (Jinja's rewritten traceback)."""
+    file = line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2"):
+            file, line = name, tb.tb_lineno
+        tb = tb.tb_next
+    return file, line
+
+
+def _unparseable_override(env: jinja2.Environment, plan: Plan, templates: Path | None) -> str | None:
+    """Name the override that makes the output unparseable, trying each alone over the shipped ones."""
+    loader = env.loader
+    if templates is None or not isinstance(loader, jinja2.ChoiceLoader):
+        return None
+    recording = loader.loaders[0]
+    if not isinstance(recording, _RecordingLoader):
+        return None
+    shipped = jinja2.FileSystemLoader(str(default_templates_dir()))
+    for name, file in sorted(recording.served.items()):
+        single = jinja2.DictLoader({name: Path(file).read_text(encoding="utf-8")})
+        trial = env.overlay(loader=jinja2.ChoiceLoader([single, shipped]))
+        try:
+            parse_yaml(trial.get_template(ENTRY_TEMPLATE).render(plan=plan).rstrip("\n") + "\n")
+        except Exception:  # any failure of this override alone names it
+            return file
+    return None
 
 
 # The data of the last rendered text (one entry), so the checks that follow (gen.core.check_rendered)

@@ -26,6 +26,9 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+#: Longest key written as `key: value`; YAML (1.1 and 1.2) allows 1024 characters before the colon.
+MAX_IMPLICIT_KEY = 1000
+
 
 class YamlText(str):
     """Text already made safe for YAML output."""
@@ -106,7 +109,13 @@ def quote(value: Any) -> YamlText:
             return YamlText(".nan")
         if math.isinf(value):
             return YamlText(".inf" if value > 0 else "-.inf")
-        return YamlText(repr(value))
+        text = repr(value)
+        # YAML 1.1 (PyYAML, CircleCI) reads a float only with a dot in the mantissa: `1e+16` would be
+        # the *string* "1e+16" there, so it is written `1.0e+16` (a float in YAML 1.1 and 1.2 alike).
+        mantissa, e, exponent = text.partition("e")
+        if e and "." not in mantissa:
+            text = f"{mantissa}.0e{exponent}"
+        return YamlText(text)
     if isinstance(value, dt.date | dt.time):
         # TOML dates and times have no exact YAML 1.1/1.2 twin that both readers agree on: keep the text.
         return YamlText(double_quoted(value.isoformat()))
@@ -168,7 +177,14 @@ def _lines(value: Any, indent: int) -> list[str]:
             return [pad + "{}"]
         out: list[str] = []
         for k, v in value.items():
-            out.extend(_entry(pad + quote(str(k)) + ":", v, indent))
+            key = quote(str(k))
+            if len(key) > MAX_IMPLICIT_KEY:
+                # YAML limits an implicit key (`key: value`) to 1024 characters; longer keys are written
+                # in the explicit form `? key` / `: value`, which both YAML 1.1 and 1.2 readers accept.
+                out.append(pad + "? " + key)
+                out.extend(_entry(pad + ":", v, indent))
+            else:
+                out.extend(_entry(pad + key + ":", v, indent))
         return out
     if _is_collection(value):
         if not value:
