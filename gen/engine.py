@@ -65,6 +65,7 @@ from gen.filters import (
     Trigger,
     clause_from_lists,
 )
+from gen.textfile import dotted
 
 YamlPath = tuple[str | int, ...]
 
@@ -77,13 +78,7 @@ MAX_PATTERN_BYTES = 256
 
 def yaml_path(parts: Sequence[str | int]) -> str:
     """``("workflows", "main", "jobs", 1)`` → ``workflows.main.jobs.1`` (odd keys quoted)."""
-    out: list[str] = []
-    for p in parts:
-        s = str(p)
-        if isinstance(p, str) and not re.fullmatch(r"[A-Za-z0-9_-]+", s):
-            s = '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        out.append(s)
-    return ".".join(out)
+    return dotted(parts)
 
 
 def line_of(root: Any, path: Sequence[str | int]) -> int | None:

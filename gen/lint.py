@@ -40,10 +40,10 @@ from gen.engine import (
     line_of,
     read_config,
     read_filters,
-    yaml_path,
 )
 from gen.errors import InputError
 from gen.filters import Kind, Pattern, to_expression
+from gen.textfile import dotted, read_text
 
 Severity = Literal["error", "warning"]
 
@@ -106,30 +106,10 @@ class Finding:
 # --------------------------------------------------------------------------------------------------
 # Reading.
 
-MAX_BYTES = 32 * 1024 * 1024
-
-
 def read_yaml_file(path: Path) -> str:
     """Read a config file as text, or raise InputError saying plainly why not."""
-    try:
-        if path.is_dir():
-            raise InputError("is a directory, not a file", file=path, hint="pass the path of a config.yml")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(f"file is too large ({size} bytes, limit {MAX_BYTES})", file=path)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", file=path, hint="check the path") from None
-    except PermissionError:
-        raise InputError("permission denied while reading", file=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
-    if b"\x00" in data:
-        raise InputError("is a binary file, not YAML text", file=path)
-    try:
-        return data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path) from None
+    return read_text(path, kind="YAML", missing_hint="check the path", dir_hint="pass the path of a config.yml")
+
 
 
 def parse_yaml_rt(text: str, file: str | Path | None) -> Any:
@@ -223,7 +203,7 @@ class _Collector:
             self.items.append((severity, rule, path, message))
 
     def findings(self) -> list[Finding]:
-        out = [Finding(sev, rule, yaml_path(path), msg, line_of(self.data, path), self.file)
+        out = [Finding(sev, rule, dotted(path), msg, line_of(self.data, path), self.file)
                for sev, rule, path, msg in self.items]
         order = {id(f): i for i, f in enumerate(out)}
         return sorted(out, key=lambda f: (f.line is None, f.line or 0, order[id(f)]))

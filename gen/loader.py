@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from gen import textfile
 from gen.errors import InputError
 from gen.models import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep
+from gen.textfile import dotted
 
 if TYPE_CHECKING:
     import tomllib
@@ -24,36 +26,13 @@ else:
     except ImportError:  # pragma: no cover - no tomli on this platform
         import tomllib
 
-# A generous ceiling: real envs files are a few KB; a 5,000-environment monorepo file is about 2 MB.
-MAX_BYTES = 32 * 1024 * 1024
-
 _TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 def read_text(path: Path) -> str:
-    """Read a UTF-8 text file, or raise InputError saying plainly why not."""
-    try:
-        if path.is_dir():
-            raise InputError("is a directory, not a file", file=path, hint="pass the path of envs.toml")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise InputError(f"file is too large ({size} bytes, limit {MAX_BYTES})", file=path)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("file not found", file=path, hint="check the path, or run `cigen init`") from None
-    except PermissionError:
-        raise InputError("permission denied while reading", file=path,
-                         hint="make the file readable by this user") from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", file=path) from None
-    if b"\x00" in data:
-        raise InputError("is a binary file, not TOML text", file=path)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is not UTF-8 text (byte {exc.start})", file=path,
-                         hint="save it as UTF-8") from None
-    return text.removeprefix("\ufeff")
+    """Read envs.toml as text, or raise InputError saying plainly why not."""
+    return textfile.read_text(path, kind="TOML", missing_hint="check the path, or run `cigen init`",
+                              dir_hint="pass the path of envs.toml")
 
 
 def parse_toml(text: str, path: Path) -> dict[str, Any]:
@@ -120,17 +99,6 @@ def _clean_loc(loc: tuple[int | str, ...], data: Any, missing: bool) -> list[int
         elif last and missing and isinstance(part, str) and isinstance(node, dict):
             out.append(part)
     return out
-
-
-def dotted(parts: list[int | str] | tuple[int | str, ...]) -> str:
-    """``["environments", "prod", "steps", 0]`` → ``environments.prod.steps.0`` (odd keys quoted)."""
-    out: list[str] = []
-    for p in parts:
-        s = str(p)
-        if isinstance(p, str) and not re.fullmatch(r"[A-Za-z0-9_-]+", s):
-            s = '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        out.append(s)
-    return ".".join(out)
 
 
 def _model_at(parts: list[int | str], data: Any) -> type[BaseModel] | None:

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from gen.errors import InputError
-from gen.loader import dotted
+from gen.textfile import dotted
 
 # (kind, regex). Order matters only for which kind is reported when two rules hit the same text.
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
