@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,24 @@ def _resolve(path: Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
+def _is_special(path: Path) -> bool:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    if stat.S_ISDIR(st.st_mode):
+        return False  # mkstemp/replace report a directory as a WriteError
+    return not stat.S_ISREG(st.st_mode)
+
+
+def _write_special(target: Path, blob: bytes, shown: Path) -> None:
+    try:
+        with open(target, "wb") as fh:
+            fh.write(blob)
+    except OSError as exc:
+        raise WriteError(f"cannot write: {exc.strerror or exc}", file=shown) from None
+
+
 def atomic_write(path: Path, data: str | bytes, *, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename.
 
@@ -55,6 +74,11 @@ def atomic_write(path: Path, data: str | bytes, *, mode: int | None = None) -> N
     """
     blob = data.encode("utf-8") if isinstance(data, str) else data
     target = _resolve(path)
+    if _is_special(target):
+        # A device or FIFO (`-o /dev/null`, a pipe): renaming over it would replace the device with a
+        # regular file, so write into it instead; there is no previous content to protect.
+        _write_special(target, blob, path)
+        return
     tmp: str | None = None
     fd = -1
     step = "create its folder"
@@ -177,6 +201,10 @@ def write_rendered(path: Path, text: str, *, force: bool = False, templates: Pat
     from gen.check import compare, require_marker
 
     require_marker(text, templates)
+    if _is_special(_resolve(path)):
+        # A device or pipe (`-o /dev/null`) holds no config to protect or compare: stream into it.
+        atomic_write(path, text)
+        return WriteOutcome(path, "updated")
     cmp = compare(path, text)
     status = cmp.status
     if status == "current":

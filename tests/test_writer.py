@@ -187,3 +187,36 @@ def test_backup_failure_leaves_everything(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.undo()
     assert os.listdir(tmp_path) == ["config.yml"]
     assert target.read_bytes() == OLD
+
+
+def test_writing_to_a_device_writes_into_it_and_never_replaces_it(tmp_path: Path) -> None:
+    # `cigen render -o /dev/null` as root once replaced /dev/null with a regular file (rename over it).
+    import os
+    import stat as stat_mod
+
+    from gen.writer import atomic_write
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        atomic_write(fifo, "version: 2.1\n")
+        assert os.read(reader, 100) == b"version: 2.1\n"
+    finally:
+        os.close(reader)
+    assert stat_mod.S_ISFIFO(os.stat(fifo).st_mode)
+    atomic_write(Path(os.devnull), "x\n")
+    assert stat_mod.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_render_to_dev_null_succeeds_and_keeps_the_device() -> None:
+    import os
+    import stat as stat_mod
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-m", "gen", "render", str(root / "examples" / "basic" / "envs.toml"),
+                           "-o", os.devnull], capture_output=True, text=True, cwd=root, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert stat_mod.S_ISCHR(os.stat(os.devnull).st_mode)
