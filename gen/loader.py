@@ -10,15 +10,15 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
-from gen import textfile
+from gen import records, textfile
 from gen.errors import InputError
-from gen.models import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep
+from gen.records import EnvsFile
 from gen.textfile import dotted
 
 if TYPE_CHECKING:
     import tomllib
+
+    from pydantic import BaseModel, ValidationError
 else:
     try:  # the standard library's TOML 1.0 parser, as released separately and compiled with mypyc: about
         # twice as fast on large files (bench/RESULTS.md). tomli 2.4 reads TOML 1.1, hence its pin.
@@ -68,11 +68,26 @@ def load(path: Path) -> EnvsFile:
 
 
 def validate(data: dict[str, Any], path: Path) -> EnvsFile:
-    """Validate parsed TOML data against the models."""
+    """Validate parsed TOML data against the models of :mod:`gen.models`.
+
+    Well-formed data is read straight into records (:func:`gen.records.read`, no pydantic); anything
+    else goes through the pydantic models, whose errors become the one-line InputError.
+    """
     try:
-        return EnvsFile.model_validate(data)
-    except ValidationError as exc:
-        raise _convert(exc, data, path) from None
+        fast = records.read(data)
+        if fast is not None:
+            return fast
+        # Imported only here: building the models is the slowest part of a small run (gen/records.py).
+        from pydantic import ValidationError
+
+        from gen import models
+
+        try:
+            model = models.EnvsFile.model_validate(data)
+        except ValidationError as exc:
+            raise _convert(exc, data, path) from None
+        converted: EnvsFile = records.from_model(model)
+        return converted
     except RecursionError:
         raise InputError("data is nested too deeply", file=path) from None
 
@@ -103,6 +118,8 @@ def _clean_loc(loc: tuple[int | str, ...], data: Any, missing: bool) -> list[int
 
 def _model_at(parts: list[int | str], data: Any) -> type[BaseModel] | None:
     """The model whose keys are allowed at ``parts`` (for "did you mean")."""
+    from gen.models import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep
+
     if not parts:
         return EnvsFile
     head = parts[-1]

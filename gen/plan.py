@@ -26,7 +26,7 @@ from gen.filters import (
     to_map,
     union_all,
 )
-from gen.models import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep
+from gen.records import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep, dump
 from gen.secrets import check_secrets
 
 ENV_NAME = re.compile(r"[a-z][a-z0-9_-]*")
@@ -377,7 +377,7 @@ def _run_step(ctx: _Ctx, step: RunStep, key: str) -> Any:
                        "keep only run.name")
     if not spec.command.strip():
         raise ctx.fail(f"{key}.run.command", "empty command")
-    body = spec.model_dump(exclude_none=True)
+    body = dump(spec)
     ordered = {"name": body.pop("name")} if "name" in body else {}
     ordered["command"] = body.pop("command")
     ordered.update(body)
@@ -433,7 +433,7 @@ def build_plan(envs: EnvsFile, path: Path) -> Plan:
     """
     ctx = _Ctx(path)
     # Secrets first: a credential is refused whatever else is wrong with the file (gen/secrets.py).
-    check_secrets(envs.model_dump(exclude_none=True), envs.allow_secrets, path)
+    check_secrets(dump(envs), envs.allow_secrets, path)
     if not JOB_NAME.fullmatch(envs.workflow):
         raise ctx.fail("workflow", f"{envs.workflow!r} is not a workflow name",
                        "letters, digits, _ and -, starting with a letter")
