@@ -325,6 +325,10 @@ def from_model(model: Any) -> Any:
 
 
 _BY_NAME: dict[str, type[Any]] = {cls.__name__: cls for cls in RECORDS}
+# Each record class's fields in its model's order.
+_FIELD_ORDER: dict[type[Any], tuple[str, ...]] = {
+    cls: _ENVS_ORDER if cls is EnvsFile else tuple(f.name for f in fields(cls)) for cls in RECORDS
+}
 
 
 def dump(record: Any) -> Any:
@@ -332,19 +336,16 @@ def dump(record: Any) -> Any:
 
     Fields in the models' order; None-valued fields left out; nested records, lists and dicts copied.
     """
-    if isinstance(record, EnvsFile):
-        names: tuple[str, ...] = _ENVS_ORDER
-    elif type(record) in _BY_NAME.values():
-        names = tuple(f.name for f in fields(record))
-    elif isinstance(record, list):
-        return [dump(v) for v in record]
-    elif isinstance(record, dict):
-        return {k: dump(v) for k, v in record.items()}
-    else:
-        return record
-    out = {}
-    for name in names:
-        value = getattr(record, name)
-        if value is not None:
-            out[name] = dump(value)
-    return out
+    names = _FIELD_ORDER.get(type(record))
+    if names is not None:
+        out = {}
+        for name in names:
+            value = getattr(record, name)
+            if value is not None:
+                out[name] = value if type(value) is str else dump(value)
+        return out
+    if isinstance(record, list):
+        return [v if type(v) is str else dump(v) for v in record]
+    if isinstance(record, dict):
+        return {k: v if type(v) is str else dump(v) for k, v in record.items()}
+    return record

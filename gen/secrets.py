@@ -158,6 +158,43 @@ def scan_text(value: str) -> Iterator[tuple[str, str, int]]:
             yield "a random secret such as an AWS secret access key", m.group(0), m.start()
 
 
+# find_secrets first asks whether anything in the file could be flagged at all, in one pass of C-speed
+# searches over all its strings joined by line breaks, instead of every rule on every value (most files
+# have nothing to report). The searches admit a superset of what scan_text flags, so a file they clear
+# has no finding: each one is a rule's regex with its leading look-behind dropped (which only widens it,
+# and lets re search for the literal prefix), or a wider pattern than the rule's; no rule can match
+# across the line break between two values (its classes exclude the break and a dropped look-behind
+# was a negated class); the 40-character key shape is also a 32-character base64 run.
+# tests/robustness/test_secret_guard.py checks this against scan_text on generated values.
+_PREFILTER = (
+    *(re.compile(re.sub(r"^\(\?<!\[[^\]]*\]\)", "", rx.pattern)) for kind, rx in _RULES if kind != "a Stripe live key"),
+    re.compile(r"k_live_[A-Za-z0-9]{16,}"),  # the Stripe rule without its [rs] (no literal prefix)
+    re.compile(r"://[^\s/:@]+:[^\s/@]+@"),  # _URL_PASSWORD without its scheme
+    re.compile(r"(?i)(?:bearer|basic)\s"),  # _AUTH_TOKEN's start, without \b
+)
+# Base64 characters → "a", so that a 32-character run (_BASE64_RUN) is a plain substring search.
+_BASE64_TO_A = str.maketrans(dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=", "a"))
+
+
+def could_hold_secret(text: str) -> bool:
+    """False only when :func:`scan_text` finds nothing in any line of ``text``."""
+    return "a" * 32 in text.translate(_BASE64_TO_A) or any(rx.search(text) for rx in _PREFILTER)
+
+
+def _strings(node: Any, out: list[str]) -> list[str]:
+    """Every string :func:`_walk` yields (values and table keys), without their paths."""
+    if isinstance(node, str):
+        out.append(node)
+    elif isinstance(node, Mapping):
+        for k, v in node.items():
+            out.append(str(k))
+            _strings(v, out)
+    elif isinstance(node, Sequence):
+        for v in node:
+            _strings(v, out)
+    return out
+
+
 def _walk(node: Any, key: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], str, bool]]:
     """Every string in ``node`` with its path: values, and table keys (a key is output too, as a name)."""
     if isinstance(node, str):
@@ -186,11 +223,15 @@ def find_secrets(data: Mapping[str, Any], allow: Sequence[str] = ()) -> list[Fin
     allowed = set(allow)
     out: list[Finding] = []
     seen: set[tuple[str, int, str]] = set()
-    for parts, value, in_key in _walk({k: v for k, v in data.items() if k != "allow_secrets"}, ()):
+    data = {k: v for k, v in data.items() if k != "allow_secrets"}
+    if not could_hold_secret("\n".join(_strings(data, []))):
+        return out
+    for parts, value, in_key in _walk(data, ()):
         if value in allowed:
             continue
-        key = dotted(parts)
+        key = ""
         for kind, text, start in scan_text(value):
+            key = key or dotted(parts)
             if text in allowed or (key, start, text) in seen:
                 continue
             seen.add((key, start, text))

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from robust_support import load_pyyaml, to_toml
 
 from gen.errors import InputError
 from gen.loader import validate
 from gen.plan import build_plan
 from gen.render import render_plan
-from gen.secrets import HINT, find_secrets, scan_text
+from gen.secrets import HINT, could_hold_secret, find_secrets, scan_text
 
 # Documentation example values and made-up tokens of the real shapes (none is a live credential).
 AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -212,3 +214,32 @@ def test_the_readme_allow_list_example_works() -> None:
         _plan({"environments": {"a": env}})
     text = render_plan(_plan({"allow_secrets": [url], "environments": {"a": env}}))
     assert load_pyyaml(text)["jobs"]["a"]["environment"] == {"PIP_INDEX_URL": url}
+
+
+# find_secrets skips the per-value scan when one search of all values joined by line breaks finds
+# nothing; that is only sound if every value scan_text flags still matches once joined.
+_PIECES = st.one_of(
+    st.sampled_from([*POSITIVE.values(), "bearer ", "Basic\t", "https://u:", "@host", "ghp_", "=", "/", "+",
+                     "\n", "-----BEGIN", "sha256-", "eyJ", "."]),
+    st.text(alphabet=string.ascii_letters + string.digits + "+/=_-.:@ \n", max_size=50),
+    st.text(max_size=8),
+)
+_VALUES = st.lists(_PIECES, max_size=6).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_VALUES, min_size=1, max_size=4))
+def test_the_joined_prefilter_never_misses_what_scan_text_finds(values: list[str]) -> None:
+    for value in values:
+        if any(scan_text(value)):
+            assert could_hold_secret("\n".join(values))
+    # The whole guard: what every value's scan finds (one finding per key, offset and text).
+    doc = {"environments": {f"e{i}": {"x": v} for i, v in enumerate(values)}}
+    expected = []
+    for i, value in enumerate(values):
+        seen = set()
+        for kind, text, start in scan_text(value):
+            if (start, text) not in seen:
+                seen.add((start, text))
+                expected.append((f"environments.e{i}.x", kind, text))
+    assert [(f.key, f.kind, f.text) for f in find_secrets(doc)] == expected
