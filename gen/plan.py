@@ -26,8 +26,8 @@ from gen.filters import (
     to_map,
     union_all,
 )
-from gen.records import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep, dump
-from gen.secrets import check_secrets
+from gen.records import AwsAuth, Defaults, DockerAuth, Environment, EnvsFile, RefFilter, RunSpec, RunStep, dump, strings
+from gen.secrets import check_secrets, could_hold_secret
 
 ENV_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 # CircleCI job and workflow names as its schema admits them in `requires`.
@@ -433,7 +433,8 @@ def build_plan(envs: EnvsFile, path: Path) -> Plan:
     """
     ctx = _Ctx(path)
     # Secrets first: a credential is refused whatever else is wrong with the file (gen/secrets.py).
-    check_secrets(dump(envs), envs.allow_secrets, path)
+    if could_hold_secret("\n".join(strings(envs, []))):  # one quick look clears nearly every file
+        check_secrets(dump(envs), envs.allow_secrets, path)
     if not JOB_NAME.fullmatch(envs.workflow):
         raise ctx.fail("workflow", f"{envs.workflow!r} is not a workflow name",
                        "letters, digits, _ and -, starting with a letter")

@@ -349,3 +349,28 @@ def dump(record: Any) -> Any:
     if isinstance(record, dict):
         return {k: v if type(v) is str else dump(v) for k, v in record.items()}
     return record
+
+
+def strings(record: Any, out: list[str]) -> list[str]:
+    """Append every string of ``dump(record)`` to ``out``: values and table keys, in no promised order.
+
+    The secret guard's quick first look (:func:`gen.secrets.could_hold_secret`) needs only the strings;
+    collecting them from the records skips building the dump that its full scan walks.
+    """
+    names = _FIELD_ORDER.get(type(record))
+    if names is not None:
+        for name in names:
+            value = getattr(record, name)
+            if value is not None:
+                out.append(name)
+                strings(value, out)
+    elif type(record) is str:
+        out.append(record)
+    elif isinstance(record, dict):
+        for k, v in record.items():
+            out.append(str(k))
+            strings(v, out)
+    elif isinstance(record, list):
+        for v in record:
+            strings(v, out)
+    return out

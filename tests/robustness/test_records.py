@@ -26,6 +26,7 @@ from robust_support import REPO, envs_models, hostile_keys, toml_values
 
 from gen import models, records
 from gen.loader import parse_toml, validate
+from gen.secrets import _walk
 
 PAIRS = [(getattr(models, cls.__name__), cls) for cls in records.RECORDS]
 
@@ -94,6 +95,9 @@ def _assert_same(data: Any) -> bool:
     if model is not None:
         assert records.dump(fast) == model.model_dump(exclude_none=True)
         assert records.from_model(model) == fast
+        # The secret guard's quick look sees exactly the strings its full scan walks.
+        walked = [value for _, value, _ in _walk(records.dump(fast), ())]
+        assert sorted(records.strings(fast, [])) == sorted(walked)
     return model is not None
 
 
