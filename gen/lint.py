@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -641,7 +642,17 @@ def _may_hold_secrets(data: Any) -> bool:
         elif kind is list or isinstance(cur, list):
             stack.extend(cur)
     blob = "\n".join(strings)
+    # Both regexes open with a look-behind, which keeps re from searching for a literal start: on the
+    # text of a thousand jobs each costs tens of milliseconds. Their wider forms are fast and rule out
+    # nearly every config: the key id without its look-arounds, and any run of 40 characters of the
+    # secret's alphabet (a plain substring search once those characters are mapped to "a").
+    if _KEY_ID_WIDE.search(blob) is None and "a" * 40 not in blob.translate(_SECRET_ALPHABET_TO_A):
+        return False
     return AWS_KEY_ID.search(blob) is not None or any(_is_secret_like(m.group()) for m in SECRET_40.finditer(blob))
+
+
+_KEY_ID_WIDE = re.compile(AWS_KEY_ID.pattern.removeprefix("(?<![A-Z0-9])").removesuffix("(?![A-Z0-9])"))
+_SECRET_ALPHABET_TO_A = str.maketrans(dict.fromkeys(string.ascii_letters + string.digits + "/+", "a"))
 
 
 # --------------------------------------------------------------------------------------------------
