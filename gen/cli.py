@@ -269,6 +269,7 @@ def main() -> None:
     except Exception as exc:  # a bug: say so in one line, no traceback unless asked for
         if os.environ.get("CIGEN_DEBUG"):
             raise
-        typer.echo(f"cigen: internal error: {type(exc).__name__}: {exc} (set CIGEN_DEBUG=1 for a traceback; "
-                   "please report it)", err=True)
+        from gen.commands import echo_err, internal_error
+
+        echo_err(internal_error(exc))  # the line gen.launch's fast path prints too
         sys.exit(70)

@@ -21,6 +21,12 @@ def echo_err(message: str) -> None:
     sys.stderr.flush()
 
 
+def internal_error(exc: BaseException) -> str:
+    """The one line a bug (an exception that is not a CigenError) is reported with, exit code 70."""
+    return (f"cigen: internal error: {type(exc).__name__}: {exc} (set CIGEN_DEBUG=1 for a traceback; "
+            "please report it)")
+
+
 def run_render(envs: Path, output: str | None, templates: Path | None, force: bool) -> int:
     """``cigen render``: render ``envs`` and write it (or print it, for ``-o -``).
 
