@@ -1,6 +1,6 @@
 """Typer's help texts for the fast path of gen.launch. Generated: python -m gen.launch --write-help."""
 
-CLI_CRC = 922053955
+CLI_CRC = 192389442
 
 TEXT: dict[tuple[str, ...], str] = {
     (): (

@@ -68,23 +68,11 @@ def render(
 
     Example: cigen render envs.toml -o -
     """
-    from gen.core import default_output, render_file
-    from gen.writer import write_rendered
+    from gen.commands import run_render
 
-    try:
-        text = render_file(envs, templates)
-        if output == "-":
-            sys.stdout.write(text)
-            return
-        target = Path(output) if output else default_output(envs)
-        outcome = write_rendered(target, text, force=force, templates=templates)
-    except CigenError as exc:
-        raise _fail(exc) from None
-    if outcome.action == "unchanged":
-        typer.echo(f"cigen: unchanged {target}", err=True)
-        return
-    kept = f" (the previous file is kept as {outcome.backup})" if outcome.backup is not None else ""
-    typer.echo(f"cigen: wrote {target}{kept}", err=True)
+    code = run_render(envs, output, templates, force)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -107,21 +95,11 @@ def check(
 
     Example: cigen check services/api/envs.toml services/web/envs.toml
     """
-    from gen.check import check_files, overall_exit
+    from gen.commands import run_check
 
-    results = check_files(envs or [Path("envs.toml")], templates)
-    for result in results:
-        if result.error is not None:
-            typer.echo(f"cigen: error: {result.message}", err=True)
-        elif result.status == "current":
-            if not quiet:
-                typer.echo(f"cigen: {result.message}", err=True)
-        else:
-            if not quiet:
-                sys.stdout.write(result.diff)
-                sys.stdout.flush()
-            typer.echo(f"cigen: {result.message}", err=True)
-    raise typer.Exit(overall_exit(results))
+    code = run_check(envs, templates, quiet)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -291,6 +269,7 @@ def main() -> None:
     except Exception as exc:  # a bug: say so in one line, no traceback unless asked for
         if os.environ.get("CIGEN_DEBUG"):
             raise
-        typer.echo(f"cigen: internal error: {type(exc).__name__}: {exc} (set CIGEN_DEBUG=1 for a traceback; "
-                   "please report it)", err=True)
+        from gen.commands import echo_err, internal_error
+
+        echo_err(internal_error(exc))  # the line gen.launch's fast path prints too
         sys.exit(70)

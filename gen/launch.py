@@ -1,8 +1,10 @@
-"""The console-script entry point: ``--version`` and ``--help`` answered without importing typer.
+"""The console-script entry point: the common command lines answered without importing typer.
 
 Importing typer (and the pydantic and rich machinery it brings) costs more than everything else
-``cigen --version`` does, and ``--help`` builds the whole command tree just to print text that only
-changes when gen/cli.py does. So:
+``cigen --version`` does, and typer 0.29 then builds a pydantic TypeAdapter per option of the command
+it runs: about 160 ms of CPU per ``cigen render``, more than issue 6 allows the whole command above
+the import floor. gen/cli.py stays the one definition of the command line (its options, help and usage
+errors); this module only recognises the argument lists whose meaning is beyond doubt. So:
 
 * ``cigen --version`` prints the version straight away (what typer's eager option prints).
 * ``cigen --help`` and ``cigen COMMAND --help`` print typer's own help, rendered beforehand into
@@ -12,6 +14,14 @@ changes when gen/cli.py does. So:
   colour), stdout is UTF-8 and no variable that changes rich's or typer's output is set. At a terminal,
   or on any doubt, typer renders the help itself. tests/test_launch.py checks the stored text against
   typer's output, so it cannot drift unnoticed.
+* ``cigen render`` and ``cigen check`` with ordinary arguments (:func:`parse_fast`: the positionals and
+  the options of gen/cli.py in the forms click parses, nothing that starts with ``-`` otherwise) run
+  :mod:`gen.commands` directly -- the functions typer's commands call -- with the values typer would
+  pass, and map errors to exit codes as typer and :func:`gen.cli.main` do. Anything unusual (a help or
+  unknown option, a missing or empty value, Windows, where click expands globs, shell completion) goes
+  to typer, which parses it or prints its usage error. tests/test_fast_argv.py checks, over generated
+  argument lists, that whenever this parser answers, typer calls the command with the same values, and
+  that both paths print the same bytes and exit with the same code.
 * Everything else goes to :func:`gen.cli.main`.
 """
 
@@ -20,6 +30,19 @@ from __future__ import annotations
 import gc
 import os
 import sys
+
+# Not typing.TYPE_CHECKING: importing typing would cost `cigen --version` more than all it does.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+    from typing import Literal, TextIO
+
+    #: ``cigen render``'s values in the order gen.cli passes them to gen.commands.run_render.
+    RenderValues = tuple[Path, str | None, Path | None, bool]
+    #: ``cigen check``'s values in the order gen.cli passes them to gen.commands.run_check.
+    CheckValues = tuple[list[Path] | None, Path | None, bool]
+    FastCall = tuple[Literal["render"], RenderValues] | tuple[Literal["check"], CheckValues]
 
 # Variables that change how typer/rich render help (width, colour, terminal detection, rich on/off).
 _RENDER_ENV = (
@@ -47,9 +70,165 @@ def main() -> None:
     # heap of imported modules and parsed input (a fifth of the CPU time at 5,000 environments), while
     # reference counting frees everything cigen discards. See bench/RESULTS.md.
     gc.disable()
+    call = parse_fast(args)
+    if call is not None:
+        code = run_fast(call)
+        if code:
+            sys.exit(code)
+        return
     from gen.cli import main as cli_main
 
     cli_main()
+
+
+# The options of `render` and `check` in gen/cli.py: the ones taking a value (name -> parameter), and the
+# flags. Short options are the single-letter ones; click also reads a short option's value attached
+# (-oVALUE) and a long one's after "=" (--output=VALUE).
+_VALUE_OPTIONS = {
+    "render": {"-o": "output", "--output": "output", "--templates": "templates"},
+    "check": {"--templates": "templates"},
+}
+_FLAGS = {"render": {"--force": "force"}, "check": {"--quiet": "quiet", "-q": "quiet"}}
+
+
+def parse_fast(args: Sequence[str]) -> FastCall | None:
+    """The values typer would call ``render`` or ``check`` with for ``args``, or None: let typer parse.
+
+    Accepts only what click parses to those values beyond doubt: positionals (``-`` is one), options
+    spelled as in gen/cli.py (``-o V``, ``-oV``, ``--output V``, ``--output=V``, ``--templates``
+    likewise, ``--force``, ``--quiet``/``-q``), options among positionals, a repeated option (click keeps
+    the last value) and ``--``, after which click takes every token as a positional. A value must be
+    non-empty and must not start with ``-`` (except ``-`` for ``--output``: stdout). Anything else --
+    help, unknown options, a flag given a value, a missing value, an extra positional -- is None.
+
+    Args:
+        args: The command line after the program name (``sys.argv[1:]``).
+    """
+    if not args or args[0] not in _FLAGS or os.name == "nt" or _completing():
+        return None
+    command = args[0]
+    value_options, flags = _VALUE_OPTIONS[command], _FLAGS[command]
+    values: dict[str, str] = {}
+    set_flags: set[str] = set()
+    positionals: list[str] = []
+    rest = list(args[1:])
+    i = 0
+    while i < len(rest):
+        token = rest[i]
+        i += 1
+        if token == "--":  # click: every token after it is a positional, "--" and "-x" included
+            positionals.extend(rest[i:])
+            break
+        if token == "-" or not token.startswith("-"):
+            positionals.append(token)
+            continue
+        name, eq, attached = token.partition("=")
+        if not token.startswith("--") and len(token) > 2 and token[:2] in value_options:
+            name, eq, attached = token[:2], "=", token[2:]  # -oVALUE (click: the rest of the token)
+            if attached.startswith("="):
+                return None  # -o=V means the value "=V" to click: leave that surprise to typer
+        if name in flags and not eq:
+            set_flags.add(flags[name])
+            continue
+        if name not in value_options:
+            return None
+        if not eq:
+            if i == len(rest):
+                return None
+            attached = rest[i]
+            i += 1
+        dest = value_options[name]
+        if not attached or (attached.startswith("-") and not (attached == "-" and dest == "output")):
+            return None
+        values[dest] = attached  # click: the last of a repeated option wins
+    if any(not p or "\0" in p for p in [*positionals, *values.values()]):
+        return None  # typer reads "" as ".", and a NUL cannot be a path
+    from pathlib import Path
+
+    templates = Path(values["templates"]) if "templates" in values else None
+    if templates is not None and not _readable(templates):
+        return None
+    if command == "render":
+        if len(positionals) > 1:
+            return None
+        envs = Path(positionals[0]) if positionals else Path("envs.toml")
+        return "render", (envs, values.get("output"), templates, "force" in set_flags)
+    paths = [Path(p) for p in positionals]
+    if not all(_readable(p) for p in paths):
+        return None
+    return "check", (paths or None, templates, "quiet" in set_flags)
+
+
+def _completing() -> bool:
+    # typer answers shell completion when _<PROG>_COMPLETE is set (prog: how cigen was invoked).
+    return any(name.startswith("_") and name.endswith("_COMPLETE") and value for name, value in os.environ.items())
+
+
+def _readable(path: Path) -> bool:
+    # typer's check of a Path parameter with readable=True (the default; render's envs argument turns it
+    # off): a path that exists but cannot be read is a usage error there.
+    try:
+        os.stat(path)
+    except OSError:
+        return True
+    return os.access(path, os.R_OK)
+
+
+def run_fast(call: FastCall) -> int:
+    """Run a command :func:`parse_fast` recognised; errors mapped to exit codes as the typer path does.
+
+    A CigenError is its one line and code (gen.cli.main), Ctrl-C 130 and a broken pipe on stdout or stderr
+    1 (typer's main, which then silences the flush at exit), any other exception the internal-error line
+    and 70 (gen.cli.main; re-raised when CIGEN_DEBUG is set).
+    """
+    from gen import commands
+    from gen.errors import CigenError
+
+    try:
+        try:
+            if call[0] == "render":
+                return commands.run_render(*call[1])
+            return commands.run_check(*call[1])
+        except KeyboardInterrupt:
+            return 130
+        except OSError as exc:
+            import errno
+
+            if exc.errno != errno.EPIPE:
+                raise
+            sys.stdout = _PacifyFlush(sys.stdout)
+            sys.stderr = _PacifyFlush(sys.stderr)
+            return 1
+    except CigenError as exc:  # the commands convert their own; as gen.cli.main, should one escape
+        commands.echo_err(f"cigen: error: {exc.one_line()}")
+        return exc.exit_code
+    except Exception as exc:
+        if os.environ.get("CIGEN_DEBUG"):
+            raise
+        commands.echo_err(commands.internal_error(exc))
+        return 70
+
+
+class _PacifyFlush:
+    """A standard stream whose flush ignores a broken pipe (click's PacifyFlushWrapper, as typer uses it).
+
+    Python flushes stdout and stderr at exit; after a broken pipe that would print a second error.
+    """
+
+    def __init__(self, wrapped: TextIO) -> None:
+        self.wrapped = wrapped
+
+    def flush(self) -> None:
+        try:
+            self.wrapped.flush()
+        except OSError as exc:
+            import errno
+
+            if exc.errno != errno.EPIPE:
+                raise
+
+    def __getattr__(self, attr: str) -> object:
+        return getattr(self.wrapped, attr)
 
 
 def stored_help(command: tuple[str, ...]) -> str | None:
