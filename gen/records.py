@@ -15,6 +15,8 @@ model, and on generated documents :func:`read` accepts exactly what pydantic acc
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
@@ -355,22 +357,42 @@ def strings(record: Any, out: list[str]) -> list[str]:
     """Append every string of ``dump(record)`` to ``out``: values and table keys, in no promised order.
 
     The secret guard's quick first look (:func:`gen.secrets.could_hold_secret`) needs only the strings;
-    collecting them from the records skips building the dump that its full scan walks.
+    collecting them from the records skips building the dump that its full scan walks. A loop over a
+    stack with exact-type tests, and one C call per record for its field values: at 5,000 environments
+    this is a hundred thousand values.
     """
-    names = _FIELD_ORDER.get(type(record))
-    if names is not None:
-        for name in names:
-            value = getattr(record, name)
-            if value is not None:
-                out.append(name)
-                strings(value, out)
-    elif type(record) is str:
-        out.append(record)
-    elif isinstance(record, dict):
-        for k, v in record.items():
-            out.append(str(k))
-            strings(v, out)
-    elif isinstance(record, list):
-        for v in record:
-            strings(v, out)
+    stack = [record]
+    push, pop, add = stack.append, stack.pop, out.append
+    while stack:
+        cur = pop()
+        kind = type(cur)
+        if kind is str:
+            add(cur)
+        elif kind is list:
+            stack.extend(cur)
+        elif kind is dict:
+            for k, v in cur.items():
+                add(str(k))
+                push(v)
+        elif kind in _VALUES_OF:
+            for name, value in zip(_FIELD_ORDER[kind], _VALUES_OF[kind](cur), strict=True):
+                if value is not None:
+                    add(name)
+                    push(value)
+        elif isinstance(cur, str):
+            add(str(cur))
+        elif isinstance(cur, dict):
+            stack.append(dict(cur))
+        elif isinstance(cur, list):
+            stack.append(list(cur))
     return out
+
+
+# Each record class's field values in _FIELD_ORDER, in one call.
+def _values_of(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    if len(names) == 1:  # attrgetter of one name returns the value itself, not a 1-tuple
+        return lambda record: (getattr(record, names[0]),)
+    return operator.attrgetter(*names)
+
+
+_VALUES_OF = {cls: _values_of(_FIELD_ORDER[cls]) for cls in RECORDS}
