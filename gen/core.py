@@ -29,9 +29,35 @@ def render_file(envs_path: Path, templates: Path | None = None) -> str:
     Raises:
         CigenError: for bad input, a failing template, or output that fails its checks.
     """
-    text = render_plan(plan_file(envs_path), templates)
-    check_rendered(text, envs_path)
+    plan = plan_file(envs_path)
+    if templates is not None:
+        text = render_plan(plan, templates)
+        check_rendered(text, envs_path)
+        return text
+    from gen import parallel
+
+    # The shipped templates' data is known from the plan (gen.configdata), so linting it does not wait
+    # for the text: on a large plan a forked child lints while this process renders (gen/parallel.py).
+    pending = parallel.start(lint_plan, plan) if parallel.worth_it(len(plan.jobs)) else None
+    try:
+        text = render_plan(plan, with_data=pending is None)
+        if pending is None:
+            check_rendered(text, envs_path)
+            return text
+        errors = pending.result()
+    finally:
+        if pending is not None:
+            pending.close()
+    _stop_on_errors(lint_plan(plan) if errors is None else errors, envs_path)
     return text
+
+
+def lint_plan(plan: Plan) -> list[Finding]:
+    """The lint errors of the config the shipped templates render for ``plan``."""
+    from gen.configdata import config_data
+    from gen.lint import lint_data
+
+    return lint_data(config_data(plan), errors_only=True)
 
 
 def check_rendered(text: str, envs_path: Path) -> Any:
@@ -44,18 +70,22 @@ def check_rendered(text: str, envs_path: Path) -> Any:
         OutputError: naming the first error finding (its YAML path in the rendered config).
 
     """
-    from gen.errors import OutputError
     from gen.lint import lint_data
     from gen.render import parsed
 
     data = parsed(text)
-    errors = lint_data(data, errors_only=True)
+    _stop_on_errors(lint_data(data, errors_only=True), envs_path)
+    return data
+
+
+def _stop_on_errors(errors: list[Finding], envs_path: Path) -> None:
+    from gen.errors import OutputError
+
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         raise OutputError(f"the rendered config fails lint at {first.path}: {first.message} [{first.rule}]"
                           f"{more}; nothing was written", file=envs_path)
-    return data
 
 
 def explain_file(path: Path, event: Event) -> Explanation:

@@ -133,12 +133,14 @@ def environment(templates: Path | None = None) -> jinja2.Environment:
     return env
 
 
-def render_plan(plan: Plan, templates: Path | None = None) -> str:
+def render_plan(plan: Plan, templates: Path | None = None, *, with_data: bool = True) -> str:
     """Render a plan to config.yml text and check that the text parses as YAML.
 
     Args:
         plan: The resolved plan.
         templates: A directory whose files override the shipped templates by name.
+        with_data: Keep the config's data for :func:`parsed`. False when the caller lints
+            ``gen.configdata.config_data(plan)`` itself (shipped templates; see gen.core.render_file).
 
     Returns:
         The config text, ending in exactly one newline.
@@ -167,6 +169,9 @@ def render_plan(plan: Plan, templates: Path | None = None) -> str:
     if templates is None and check_yaml_syntax(text, source=where):
         # The shipped templates: the text is proven YAML in C, and its data is known from the plan
         # (gen.configdata, tested against the parse); parsing it in Python took seconds at scale.
+        if not with_data:
+            _parsed.clear()
+            return text
         from gen.configdata import config_data
 
         data = config_data(plan)
