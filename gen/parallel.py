@@ -10,9 +10,9 @@ It is an optimisation only, never a change in behaviour: the child computes a pu
 it inherited and sends the value back pickled; if anything goes wrong on the way (no fork on this
 platform, the child crashed, was killed, or raised), :meth:`Pending.result` returns None and the
 caller computes the value itself, in-process, as it would without a child. Forking is skipped when it
-cannot pay: a small plan, a single usable core, a machine already busy (its load average at or above
-the cores less one half), or ``CIGEN_PARALLEL=0``. ``CIGEN_PARALLEL=1`` forks whatever the size and
-load (the tests use it).
+cannot pay or might not be safe: a small plan, a single usable core, a machine already busy (its load
+average at or above the cores less one half), a caller running other threads, or
+``CIGEN_PARALLEL=0``. ``CIGEN_PARALLEL=1`` forks whatever the size and load (the tests use it).
 """
 
 from __future__ import annotations
@@ -50,8 +50,13 @@ def worth_it(jobs: int) -> bool:
 
 def _can_fork() -> bool:
     # Linux only: on macOS a forked child of a process that used some system frameworks can crash, and
-    # Windows has no fork. Elsewhere everything runs in one process, as it always could.
-    return hasattr(os, "fork") and sys.platform.startswith("linux")
+    # Windows has no fork. Elsewhere everything runs in one process, as it always could. Never from a
+    # program that runs other threads (cigen used as a library): the child would inherit their locks
+    # in whatever state they were, and Python 3.12+ warns about exactly that.
+    if not (hasattr(os, "fork") and sys.platform.startswith("linux")):
+        return False
+    threading = sys.modules.get("threading")
+    return threading is None or threading.active_count() == 1
 
 
 def _cores() -> int:

@@ -162,3 +162,19 @@ def test_the_command_prints_once(tmp_path: Path) -> None:
         outs.append((done.stdout, done.stderr))
     assert outs[0] == outs[1]
     assert outs[0][0].count("\nversion: 2.1\n") == 1
+
+
+def test_no_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    monkeypatch.setenv("CIGEN_PARALLEL", "1")
+    assert parallel.worth_it(5000)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not parallel.worth_it(5000)
+        assert parallel.start(_child_view) is None
+    finally:
+        stop.set()
+        thread.join()
