@@ -444,3 +444,31 @@ def to_expression(trigger: Trigger) -> str | None:
     if len(parts) == 1:
         return parts[0][0]
     return " or ".join(f"({text})" if compound else text for text, compound in parts)
+
+
+# What `git check-ref-format` forbids anywhere in a ref name (control characters, space, ~ ^ : ? * [ \).
+_GIT_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
+
+
+def ref_name_problem(name: str) -> str | None:
+    """Why no git branch or tag can be named ``name`` (``git check-ref-format``), or None."""
+    if not name:
+        return "it is empty"
+    bad = _GIT_FORBIDDEN.search(name)
+    if bad:
+        return f"git names cannot contain {bad.group()!r}"
+    if name == "@":
+        return "git names cannot be '@'"
+    for seq in ("..", "@{", "//"):
+        if seq in name:
+            return f"git names cannot contain {seq!r}"
+    if name.startswith("/") or name.endswith("/"):
+        return "git names cannot start or end with '/'"
+    if name.endswith("."):
+        return "git names cannot end with '.'"
+    for part in name.split("/"):
+        if part.startswith("."):
+            return "no part of a git name can start with '.'"
+        if part.endswith(".lock"):
+            return "no part of a git name can end with '.lock'"
+    return None

@@ -137,7 +137,7 @@ def check_release_tags(value: str) -> str:
         raise InputError("the release tag pattern is empty or spans lines", key="--release-tags",
                          hint=f"e.g. '{DEFAULT_RELEASE_TAGS}'")
     from gen import regexlang
-    from gen.lint import ref_name_problem
+    from gen.filters import ref_name_problem
 
     pattern = Pattern(value)
     if not pattern.is_regex:

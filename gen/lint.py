@@ -43,7 +43,7 @@ from gen.engine import (
     read_filters,
 )
 from gen.errors import InputError
-from gen.filters import Kind, Pattern, to_expression
+from gen.filters import Kind, Pattern, ref_name_problem, to_expression
 from gen.textfile import dotted, read_text
 
 Severity = Literal["error", "warning"]
@@ -142,31 +142,6 @@ AWS_KEY_ID = re.compile(
 SECRET_40 = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 VAR_REF = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
 ECR_HOST = re.compile(r"\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?")
-_GIT_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
-
-
-def ref_name_problem(name: str) -> str | None:
-    """Why no git branch or tag can be named ``name`` (``git check-ref-format``), or None."""
-    if not name:
-        return "it is empty"
-    bad = _GIT_FORBIDDEN.search(name)
-    if bad:
-        return f"git names cannot contain {bad.group()!r}"
-    if name == "@":
-        return "git names cannot be '@'"
-    for seq in ("..", "@{", "//"):
-        if seq in name:
-            return f"git names cannot contain {seq!r}"
-    if name.startswith("/") or name.endswith("/"):
-        return "git names cannot start or end with '/'"
-    if name.endswith("."):
-        return "git names cannot end with '.'"
-    for part in name.split("/"):
-        if part.startswith("."):
-            return "no part of a git name can start with '.'"
-        if part.endswith(".lock"):
-            return "no part of a git name can end with '.lock'"
-    return None
 
 
 def _q(name: str) -> str:

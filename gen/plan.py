@@ -22,6 +22,7 @@ from gen.filters import (
     RefSet,
     Trigger,
     clause_from_lists,
+    ref_name_problem,
     to_expression,
     to_map,
     union_all,
@@ -330,6 +331,19 @@ def _check_pattern(ctx: _Ctx, key: str, raw: str) -> None:
             p.compiled  # noqa: B018 - compiling is the check
         except re.error as exc:
             raise ctx.fail(key, f"regex {raw} does not compile: {exc}") from None
+        # The check lint makes of the rendered filters (rule pattern-unmatchable), made here so that the
+        # error names this key: CircleCI matches a filter regex against the whole name, and git names
+        # have rules of their own, so some regexes that compile can match no branch or tag at all.
+        from gen import regexlang as rl
+
+        try:
+            empty = rl.is_empty(rl.regex_of(p.body))
+        except rl.Unsupported:  # lint cannot decide it either
+            empty = False
+        if empty:
+            raise ctx.fail(key, f"regex {raw} cannot match any whole branch or tag name",
+                           "a filter regex must match the entire name (^ and $ anchor its ends, and "
+                           "git names have no spaces, ~ ^ : ? * [ \\ or '..')")
     else:
         bad = _GIT_NAME_BAD.search(raw)
         if bad:
@@ -337,6 +351,10 @@ def _check_pattern(ctx: _Ctx, key: str, raw: str) -> None:
             raise ctx.fail(key, f"{raw!r} cannot be a git branch or tag name (it contains {bad.group()!r})",
                            "git names have no spaces, control characters, ~ ^ : ? * [ \\ or '..'; "
                            "for a pattern write a /regex/")
+        why = ref_name_problem(raw)
+        if why is not None:
+            raise ctx.fail(key, f"{raw!r} cannot be a git branch or tag name: {why}",
+                           "write the name as git has it, or a /regex/")
 
 
 def _steps(ctx: _Ctx, steps: list[Any] | None, key: str) -> tuple[Any, ...]:

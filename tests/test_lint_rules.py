@@ -6,7 +6,8 @@ import textwrap
 
 import pytest
 
-from gen.lint import lint_text, ref_name_problem
+from gen.filters import ref_name_problem
+from gen.lint import lint_text
 
 
 def rules(text: str, head: str = "") -> list[tuple[str, str]]:

@@ -122,14 +122,21 @@ def test_same_output_for_a_large_file(tmp_path: Path, monkeypatch: pytest.Monkey
     assert _render(envs, monkeypatch, "1") == _render(envs, monkeypatch, "0")
 
 
-def test_a_lint_error_found_in_the_child_stops_the_render(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # The plan accepts this regex; lint proves it can match no whole branch name.
-    envs = tmp_path / "envs.toml"
-    envs.write_text('[environments.staging]\nimage = "cimg/base:2024.01"\nsteps = ["checkout"]\n'
-                    'branches = { only = "/v^dependabot\\\\/.*/" }\n', encoding="utf-8")
-    with_child = _render(envs, monkeypatch, "1")
-    assert with_child.startswith("error: ") and "[pattern-unmatchable]" in with_child
-    assert with_child == _render(envs, monkeypatch, "0")
+def test_a_lint_error_found_in_the_child_stops_the_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The plan refuses what lint would refuse in cigen's own output, so the error is injected: a lint
+    # that says which process ran it.
+    from gen import lint
+
+    def lint_data(data: Any, **kwargs: Any) -> list[lint.Finding]:
+        return [lint.Finding("error", "never-runs", "workflows.main.jobs.0.staging", f"linted by {os.getpid()}")]
+
+    monkeypatch.setattr(lint, "lint_data", lint_data)
+    envs = ROOT / "examples" / "basic" / "envs.toml"
+    with_child, in_process = _render(envs, monkeypatch, "1"), _render(envs, monkeypatch, "0")
+    assert in_process == (f"error: {envs}: the rendered config fails lint at workflows.main.jobs.0.staging: "
+                          f"linted by {os.getpid()} [never-runs]; nothing was written")
+    assert with_child.startswith("error: ") and with_child != in_process  # the child's pid
+    assert with_child.replace(with_child.split("linted by ")[1].split(" ")[0], str(os.getpid())) == in_process
 
 
 def test_a_child_that_dies_is_made_up_for_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -201,7 +201,6 @@ steps = [{{ run = "{command}" }}]
     ("extra", "command", "message"),
     [
         ("", "aws s3 cp x s3://b --key AKIAIOSFODNN7EXAMPLE", "[aws-key-id]"),
-        ('tags = { only = "/^v1$x/" }', "make", "cannot match any whole tag name"),
         ('environment = { TOKEN = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" }', "make", "[secret-like]"),
     ],
 )
@@ -225,3 +224,26 @@ def test_an_impossible_exact_name_is_refused_in_envs_toml_before_lint(tmp_path: 
         render_file(envs_path)
     assert info.value.key == "environments.staging.branches.only"
     assert "cannot be a git branch or tag name" in info.value.message
+
+
+@pytest.mark.parametrize(("extra", "key", "message"), [
+    # `$` then `x`: the regex needs a character after the end of the name.
+    ('tags = { only = "/^v1$x/" }', "environments.staging.tags.only", "cannot match any whole branch or tag name"),
+    # A space: git names have none.
+    ('branches = { only = ["main", "/release .*/"] }', "environments.staging.branches.only.1",
+     "cannot match any whole branch or tag name"),
+    ('branches = { ignore = "feature/" }', "environments.staging.branches.ignore",
+     "cannot start or end with '/'"),
+    ('tags = { only = "v1.lock" }', "environments.staging.tags.only", "can end with '.lock'"),
+])
+def test_an_unmatchable_pattern_is_refused_in_envs_toml_before_lint(
+    tmp_path: Path, extra: str, key: str, message: str
+) -> None:
+    # What lint's pattern-unmatchable rule would refuse in the rendered config, the plan refuses with
+    # the envs.toml key it came from.
+    envs_path = tmp_path / "envs.toml"
+    envs_path.write_text(ENVS.format(extra=extra, command="make"), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        render_file(envs_path)
+    assert info.value.key == key
+    assert message in info.value.message

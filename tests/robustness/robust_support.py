@@ -20,6 +20,9 @@ from typing import Any
 from hypothesis import assume
 from hypothesis import strategies as st
 
+from gen import regexlang as rl
+from gen.filters import ref_name_problem
+
 REPO = Path(__file__).resolve().parents[2]
 
 #: Examples of the main property test in the default run (the other two run half and a quarter as
@@ -267,11 +270,16 @@ role_arns = st.builds(
 
 
 def _regex_ok(raw: str) -> bool:
+    # Plan rules: the regex compiles, and some whole git branch or tag name can match it (the language
+    # check of gen.regexlang, tested against Python's re in tests/test_regexlang.py).
     try:
         re.compile(raw[1:-1])
     except re.error:
         return False
-    return True
+    try:
+        return not rl.is_empty(rl.regex_of(raw[1:-1]))
+    except rl.Unsupported:
+        return True
 
 
 # What `git check-ref-format` forbids in a branch or tag name: an exact name with it can never match,
@@ -286,7 +294,7 @@ def _exact_ok(raw: str) -> bool:
         return False
     if len(raw) >= 2 and raw.startswith("/") and raw.endswith("/"):
         return _regex_ok(raw)
-    return _GIT_NAME_BAD.search(raw) is None
+    return _GIT_NAME_BAD.search(raw) is None and ref_name_problem(raw) is None
 
 
 _REGEX_ATOMS = st.sampled_from([".*", ".+", r"\d+", r"\d{4}", "[a-z]+", "(a|b)", "a|b", "^", "$",

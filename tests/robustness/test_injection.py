@@ -114,7 +114,9 @@ def _progress(schema: bool) -> None:
 _JINJA_ENV = {"version": "2.1", "filters": "expression", "environments": {"yes": {
     "image": "{{7*7}}", "context": ["{{ 7*7 }}", "{% raw %}x{% endraw %}"],
     "environment": {"ON": "{{ 7*7 }}", "X": "<< pipeline.git.branch >>"},
-    "branches": {"only": ["{{x}}", "/{{ 7*7 }}/"]},
+    # A regex as Jinja would read it; without spaces, so that a git branch can match it (cigen refuses a
+    # regex that no branch or tag name can match, e.g. one that needs a space).
+    "branches": {"only": ["{{x}}", "/{{7*7}}/"]},
     "steps": [{"run": "echo {{ 7*7 }} {% raw %}\n{#", "name": "{{ 7*7 }}"}],
 }}}
 
