@@ -4,16 +4,62 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+import typer.core
 
 from gen import __version__
 from gen.errors import EXIT_OK, CigenError
+from gen.launch import HELP_WIDTH
+
+
+@contextmanager
+def _capped_help_width() -> Iterator[None]:
+    """Typer's rich help at most HELP_WIDTH columns wide, as click's own help is (its formatter's max_width).
+
+    typer sizes its help console to the whole terminal unless TERMINAL_WIDTH is set. Capped, every
+    terminal at least 80 columns wide gets the same text, which gen.launch can then print without typer.
+    Without rich (TYPER_USE_RICH=0) typer uses click's formatter, capped already.
+    """
+    if not typer.core.HAS_RICH:
+        yield
+        return
+    from rich.console import Console
+    from typer import rich_utils
+
+    saved = rich_utils.MAX_WIDTH
+    if saved is None:  # TERMINAL_WIDTH, when set, is the user's choice and stands
+        rich_utils.MAX_WIDTH = min(Console().width, HELP_WIDTH)
+    try:
+        yield
+    finally:
+        rich_utils.MAX_WIDTH = saved
+
+
+class _Group(typer.core.TyperGroup):
+    """The app's group, its help capped at HELP_WIDTH columns."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Typer's help, capped (see _capped_help_width)."""
+        with _capped_help_width():
+            super().format_help(ctx, formatter)
+
+
+class _Command(typer.core.TyperCommand):
+    """A command, its help capped at HELP_WIDTH columns."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        """Typer's help, capped (see _capped_help_width)."""
+        with _capped_help_width():
+            super().format_help(ctx, formatter)
+
 
 app = typer.Typer(
+    cls=_Group,
     name="cigen",
     help="Generate a complete, correct CircleCI config.yml from a typed envs.toml.\n\n"
     "Example: cigen render envs.toml",
@@ -43,7 +89,7 @@ def _root(
     """Generate a complete, correct CircleCI config.yml from a typed envs.toml."""
 
 
-@app.command()
+@app.command(cls=_Command)
 def render(
     # readable=False: the loader reports an unreadable file in cigen's one-line form (click's own check
     # would print a multi-line usage box instead).
@@ -75,7 +121,7 @@ def render(
         raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=_Command)
 def check(
     envs: Annotated[
         Optional[list[Path]],  # noqa: UP045
@@ -102,7 +148,7 @@ def check(
         raise typer.Exit(code)
 
 
-@app.command()
+@app.command(cls=_Command)
 def explain(
     source: Annotated[
         Path, typer.Argument(help="envs.toml (rendered in memory) or any CircleCI config.yml.")
@@ -141,7 +187,7 @@ def explain(
         sys.stdout.write(format_table(result))
 
 
-@app.command()
+@app.command(cls=_Command)
 def lint(
     files: Annotated[
         Optional[list[Path]], typer.Argument(help="Config files (default .circleci/config.yml).")  # noqa: UP045
@@ -177,7 +223,7 @@ def lint(
         raise typer.Exit(EXIT_FINDINGS)
 
 
-@app.command()
+@app.command(cls=_Command)
 def schema() -> None:
     """Print the JSON Schema of envs.toml (for editors; the repository ships it as envs.schema.json).
 
@@ -204,7 +250,7 @@ def _ask(label: str, default: str | None, check: Callable[[str], object]) -> str
     return answer
 
 
-@app.command()
+@app.command(cls=_Command)
 def init(
     directory: Annotated[Path, typer.Argument(help="The repository's root folder.")] = Path("."),
     env: Annotated[

@@ -10,10 +10,12 @@ errors); this module only recognises the argument lists whose meaning is beyond 
 * ``cigen --help`` and ``cigen COMMAND --help`` print typer's own help, rendered beforehand into
   :mod:`gen._help` by ``python -m gen.launch --write-help`` -- but only when typer would print exactly
   those bytes: the program is called ``cigen``, gen/cli.py is the one the text was rendered from (its
-  CRC is recorded), no standard stream is a terminal (typer's rich console then uses 80 columns and no
-  colour), stdout is UTF-8 and no variable that changes rich's or typer's output is set. At a terminal,
-  or on any doubt, typer renders the help itself. tests/test_launch.py checks the stored text against
-  typer's output, so it cannot drift unnoticed.
+  CRC is recorded), stdout is UTF-8, no variable that changes rich's or typer's output is set, and the
+  width rich would give the help is at least :data:`HELP_WIDTH`, at which gen/cli.py caps it (as click
+  caps its own help). Two texts are stored: in colour, for stdout at a terminal (typer's styles are
+  named colours, the same codes whatever colours the terminal has), and plain, for stdout elsewhere.
+  At a narrower or dumb terminal, or on any doubt, typer renders the help itself. tests/test_launch.py
+  checks the stored texts against typer's output, so they cannot drift unnoticed.
 * ``cigen render`` and ``cigen check`` with ordinary arguments (:func:`parse_fast`: the positionals and
   the options of gen/cli.py in the forms click parses, nothing that starts with ``-`` otherwise) run
   :mod:`gen.commands` directly -- the functions typer's commands call -- with the values typer would
@@ -45,12 +47,15 @@ if TYPE_CHECKING:
     FastCall = tuple[Literal["render"], RenderValues] | tuple[Literal["check"], CheckValues]
 
 # Variables that change how typer/rich render help (width, colour, terminal detection, rich on/off).
+# COLUMNS is read as rich reads it (_help_width); LINES does not change the help (tests/test_launch.py).
 _RENDER_ENV = (
-    "COLUMNS", "LINES", "TERMINAL_WIDTH", "JUPYTER_COLUMNS", "JUPYTER_LINES", "FORCE_COLOR", "PY_COLORS",
+    "TERMINAL_WIDTH", "JUPYTER_COLUMNS", "JUPYTER_LINES", "FORCE_COLOR", "PY_COLORS",
     "NO_COLOR", "GITHUB_ACTIONS", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "TYPER_USE_RICH",
     "_TYPER_FORCE_DISABLE_TERMINAL",
 )
 PROGRAM = "cigen"
+#: The most columns cigen's help takes (gen.cli caps typer's rich help there, as click caps its own).
+HELP_WIDTH = 80
 
 
 def main() -> None:
@@ -235,13 +240,16 @@ def stored_help(command: tuple[str, ...]) -> str | None:
     """The pre-rendered help of ``cigen [COMMAND] --help``, or None when typer must render it."""
     if os.name == "nt" or any(name in os.environ for name in _RENDER_ENV):
         return None
-    if _program_name() != PROGRAM or _any_terminal() or not _utf8(sys.stdout):
+    if _program_name() != PROGRAM or _help_width() < HELP_WIDTH or not _utf8(sys.stdout):
+        return None  # typer wraps the help to a narrower terminal
+    colour = sys.stdout.isatty()  # as rich decides (its Console.is_terminal, the variables aside)
+    if colour and os.environ.get("TERM", "").strip().lower() in ("dumb", "unknown"):
         return None
     from gen import _help
 
     if cli_crc() != _help.CLI_CRC:
         return None  # gen/cli.py changed since the text was rendered
-    return _help.TEXT.get(command)
+    return (_help.TERMINAL_TEXT if colour else _help.TEXT).get(command)
 
 
 def cli_crc() -> int | None:
@@ -263,15 +271,21 @@ def _program_name() -> str:
     return "python -m"  # anything but PROGRAM: `python -m gen --help` is rendered by typer
 
 
-def _any_terminal() -> bool:
-    # rich sizes its console from the first of stdin, stdout, stderr that is a terminal.
+def _help_width() -> int:
+    # As rich sizes its console (Console.__init__ and .size): a numeric COLUMNS as it is, 0 included;
+    # else the first of stdin, stdout, stderr that is a terminal, 0 there or no terminal at all being 80.
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        try:
+            return int(columns)
+        except ValueError:  # digits int() does not read ("²"): leave them to rich
+            return 0
     for fd in (0, 1, 2):
         try:
-            os.get_terminal_size(fd)
+            return os.get_terminal_size(fd).columns or 80
         except (OSError, ValueError):
             continue
-        return True
-    return False
+    return 80
 
 
 def _utf8(stream: object) -> bool:
@@ -279,17 +293,73 @@ def _utf8(stream: object) -> bool:
     return isinstance(encoding, str) and encoding.lower().replace("-", "").replace("_", "") == "utf8"
 
 
-def render_help(command: tuple[str, ...]) -> str:
-    """Typer's own help for ``cigen [COMMAND] --help``, rendered in the conditions of the fast path."""
+def render_help(command: tuple[str, ...], terminal: bool = False) -> str:
+    """Typer's own help for ``cigen [COMMAND] --help``, rendered in the conditions of the fast path.
+
+    Args:
+        command: The command whose help it is; ``()`` for the program's.
+        terminal: Render it at an 80-column terminal (in colour) instead of into a pipe (plain).
+    """
     import subprocess
 
-    env = {k: v for k, v in os.environ.items() if k not in _RENDER_ENV}
+    env = {k: v for k, v in os.environ.items() if k not in _RENDER_ENV and k not in ("COLUMNS", "COLORTERM")}
     code = f"import sys; sys.argv[0] = {PROGRAM!r}; from gen.cli import main; main()"
-    done = subprocess.run([sys.executable, "-c", code, *command, "--help"], stdin=subprocess.DEVNULL,
-                          capture_output=True, text=True, encoding="utf-8", env=env, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"cigen {' '.join(command)} --help failed: {done.stderr}")
-    return done.stdout
+    argv = [sys.executable, "-c", code, *command, "--help"]
+    if terminal:
+        env["TERM"] = "xterm-256color"
+        returncode, out = run_at_terminal(argv, env, HELP_WIDTH)
+        err = out
+    else:
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8",
+                              env=env, check=False)
+        returncode, out, err = done.returncode, done.stdout, done.stderr
+    if returncode != 0:
+        raise RuntimeError(f"cigen {' '.join(command)} --help failed: {err}")
+    return out
+
+
+def run_at_terminal(argv: Sequence[str], env: dict[str, str], columns: int, stderr: int | None = None,
+                    cwd: str | None = None) -> tuple[int, str]:
+    """Run ``argv`` with a terminal of ``columns`` columns on its standard streams; its exit code and output.
+
+    The terminal is in raw mode, so the output is the bytes the program wrote (no line feed turned into
+    carriage return + line feed). POSIX only: for tests and ``--write-help``.
+
+    Args:
+        argv: The program and its arguments.
+        env: Its environment.
+        columns: The terminal's width (its height is 24).
+        stderr: Where standard error goes instead of the terminal (a file descriptor), if anywhere.
+        cwd: Its working directory.
+    """
+    import fcntl
+    import pty
+    import struct
+    import subprocess
+    import termios
+    import tty
+
+    master, slave = pty.openpty()
+    try:
+        tty.setraw(slave)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+        proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave if stderr is None else stderr,
+                                env=env, cwd=cwd, close_fds=True)
+    finally:
+        os.close(slave)
+    chunks = []
+    try:
+        while True:  # until the child has exited and closed its end: EIO on Linux, b"" elsewhere
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    return proc.wait(), b"".join(chunks).decode("utf-8")
 
 
 def commands() -> list[tuple[str, ...]]:
@@ -304,22 +374,23 @@ def commands() -> list[tuple[str, ...]]:
 
 
 def write_help(path: str | None = None) -> str:
-    """Render every help text with typer and write them, with gen/cli.py's CRC, to gen/_help.py."""
+    """Render every help text with typer, plain and at a terminal, into gen/_help.py with gen/cli.py's CRC."""
     target = path or os.path.join(os.path.dirname(__file__), "_help.py")
     lines = [
         '"""Typer\'s help texts for the fast path of gen.launch. Generated: python -m gen.launch --write-help."""',
         "",
         f"CLI_CRC = {cli_crc()}",
         "",
-        "TEXT: dict[tuple[str, ...], str] = {",
     ]
-    for command in commands():
-        lines.append(f"    {command!r}: (")
-        lines.extend(f"        {line!r}" for line in render_help(command).splitlines(keepends=True))
-        lines.append("    ),")
-    lines.append("}")
+    for name, terminal in (("TEXT", False), ("TERMINAL_TEXT", True)):
+        lines.append(f"{name}: dict[tuple[str, ...], str] = {{")
+        for command in commands():
+            lines.append(f"    {command!r}: (")
+            lines.extend(f"        {line!r}" for line in render_help(command, terminal).splitlines(keepends=True))
+            lines.append("    ),")
+        lines.extend(["}", ""])
     with open(target, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write("\n".join(lines) + "\n")
+        fh.write("\n".join(lines))
     return target
 
 
