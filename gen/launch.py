@@ -240,8 +240,9 @@ def stored_help(command: tuple[str, ...]) -> str | None:
     """The pre-rendered help of ``cigen [COMMAND] --help``, or None when typer must render it."""
     if os.name == "nt" or any(name in os.environ for name in _RENDER_ENV):
         return None
+    # Below HELP_WIDTH typer wraps the help to the terminal, so no stored text is what it would print.
     if _program_name() != PROGRAM or _help_width() < HELP_WIDTH or not _utf8(sys.stdout):
-        return None  # typer wraps the help to a narrower terminal
+        return None
     colour = sys.stdout.isatty()  # as rich decides (its Console.is_terminal, the variables aside)
     if colour and os.environ.get("TERM", "").strip().lower() in ("dumb", "unknown"):
         return None
